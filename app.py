@@ -1,0 +1,124 @@
+"""The all-in-one IOC dashboard, and the WSGI app for ``gunicorn app:server``.
+
+``python app.py`` (what ``make run`` starts) runs the web app, one ingestor
+and, with no IOC_MQTT_URL, an embedded loopback broker and the simulator.
+``gunicorn app:server`` only serves pages and the API: ingest runs elsewhere
+(``python -m feeds.ingest``), so N web workers never subscribe N times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ioc.config import ConfigError, Settings, load_settings, redact_url
+
+log = logging.getLogger("ioc")
+_built: dict = {}
+
+
+class StartupError(Exception):
+    """The app cannot start; the message says what to fix."""
+
+
+def create_app(settings: Settings):
+    """Build the Dash app on the store named by the settings (no ingestor)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ioc.areas import AreaCatalogueError
+    from ioc.web import create_app as build
+
+    try:
+        return build(settings)
+    except AreaCatalogueError as err:
+        raise StartupError(f"configuration error: IOC_AREAS_FILE: {err}") from None
+    except SQLAlchemyError as err:
+        url = redact_url(settings.database_url)
+        reason = str(err.__cause__ or err).splitlines()[0]
+        raise StartupError(f"cannot open the store IOC_DATABASE_URL={url}: {reason}") from None
+
+
+def __getattr__(name: str):
+    # `gunicorn app:server` reads `server` from this module: build the app on
+    # first use, from the environment, so importing app.py reads nothing.
+    if name in ("app", "server"):
+        if "app" not in _built:
+            _built["app"] = create_app(load_settings())
+        return _built["app"] if name == "app" else _built["app"].server
+    raise AttributeError(name)
+
+
+def run_all_in_one(settings: Settings) -> None:
+    """Start broker (if none configured), ingestor, simulator and the web app."""
+    from feeds.broker import EmbeddedBroker, choose_port
+    from feeds.ingest import Ingestor
+    from feeds.simulate import Simulator
+
+    broker = None
+    if settings.mqtt_url is None:
+        broker = EmbeddedBroker(choose_port(settings.embedded_broker_port))
+        broker.start()
+        log.info("embedded MQTT broker listening on %s (loopback only)", broker.url)
+        settings = settings.model_copy(update={"mqtt_url": broker.url})
+    try:
+        app = create_app(settings)
+    except Exception:
+        if broker is not None:
+            broker.stop()
+        raise
+    services = app.server.extensions["ioc_services"]
+    ingestor = Ingestor(settings, services.engine, services.areas)
+    ingestor.start()
+    simulator = None
+    if settings.simulator_enabled:
+        simulator = Simulator(
+            settings.mqtt_url,
+            services.areas,
+            speedup=settings.sim_speedup,
+            scale=settings.sim_sources_scale,
+            wifi_interval_s=settings.wifi_interval_s,
+            backlog_interval_s=settings.backlog_interval_s,
+        )
+        simulator.start()
+        log.info("simulator publishing demo feeds to %s", redact_url(settings.mqtt_url))
+    url = f"http://{settings.host}:{settings.port}/"
+    print(f"IOC dashboard: {url}  (status page; JSON API at {url}api/v1/districts)", flush=True)
+    try:
+        app.run(host=settings.host, port=settings.port, debug=False, threaded=True)
+    finally:
+        if simulator is not None:
+            simulator.stop()
+        ingestor.stop()
+        if broker is not None:
+            broker.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, validate settings, run everything."""
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="All-in-one IOC dashboard: web app on IOC_HOST:IOC_PORT, one ingestor, "
+        "and without IOC_MQTT_URL an embedded broker and the simulator. "
+        "Settings come from IOC_* variables (see README).",
+    )
+    parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    try:
+        run_all_in_one(settings)
+    except StartupError as err:
+        print(err, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,340 @@
+"""The ingestor: MQTT in, validated batches into the store, acknowledged only after commit.
+
+Run alone with ``python -m feeds.ingest`` (needs IOC_MQTT_URL), or inside the
+all-in-one ``python app.py``. One paho network thread validates each message
+and queues it; one writer thread commits batches and then acknowledges them,
+so a message the broker considers delivered is always in the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import queue
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from feeds.contract import SUBSCRIPTION, Reading, Rejection, StatusReport, validate
+from feeds.mqtt import connect_kwargs, make_client, set_nodelay
+from ioc.areas import AreaCatalogue, load_areas
+from ioc.config import ConfigError, Settings, load_settings, redact_url
+from ioc.store import writes
+from ioc.store.engine import make_engine, migrate
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY_S = 5.0
+PRUNE_EVERY_S = 600.0
+# Bounded so a stalled database pushes back on the broker connection instead
+# of filling memory; QoS 1 messages then wait at the broker.
+QUEUE_MAX = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A validated message waiting for its batch, with what is needed to ack it."""
+
+    generation: int
+    mid: int
+    qos: int
+    item: Reading | StatusReport | writes.DeadLetter
+
+
+def topic_text(message: mqtt.MQTTMessage) -> tuple[str | None, str]:
+    """Return (topic or None when not UTF-8, printable topic for the dead letter)."""
+    try:
+        return message.topic, message.topic
+    except UnicodeDecodeError:
+        raw = bytes(message._topic)  # paho keeps the raw bytes here
+        return None, raw.decode("utf-8", errors="replace")
+
+
+class Ingestor:
+    """Subscribe to the contract's topics and write them to the store."""
+
+    def __init__(self, settings: Settings, engine: Engine, areas: AreaCatalogue) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.districts = areas.slugs
+        self.url = settings.mqtt_url or ""
+        self.queue: queue.Queue[Envelope] = queue.Queue(maxsize=QUEUE_MAX)
+        self.stats: Counter = Counter()
+        self.connected = False
+        self.last_message_at: datetime | None = None
+        self.started_at = datetime.now(UTC)
+        self._generation = 0
+        self._stop = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._client: mqtt.Client | None = None
+
+    # --- MQTT side (paho's network thread) ---------------------------------
+
+    def _on_connect(self, client, _userdata, flags, reason_code, _properties) -> None:
+        if reason_code.is_failure:
+            log.warning("broker refused the connection: %s", reason_code)
+            return
+        self._generation += 1
+        self.connected = True
+        set_nodelay(client)
+        topic = SUBSCRIPTION
+        if self.settings.mqtt_share_group:
+            topic = f"$share/{self.settings.mqtt_share_group}/{SUBSCRIPTION}"
+        client.subscribe(topic, qos=1)
+        log.info(
+            "connected to %s (session present: %s), subscribed to %s",
+            redact_url(self.url),
+            flags.session_present,
+            topic,
+        )
+
+    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
+        self.connected = False
+        if not self._stop.is_set():
+            log.warning("lost the broker (%s); reconnecting with backoff", reason_code)
+
+    def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
+        now = datetime.now(UTC)
+        self.last_message_at = now
+        try:
+            topic, printable = topic_text(message)
+            result = validate(topic, message.payload, districts=self.districts, now=now)
+        except Exception as err:  # never let a message take the client thread down
+            log.exception("unexpected error validating a message")
+            printable, result = "<unreadable topic>", Rejection("invalid_payload", repr(err))
+        if isinstance(result, Rejection):
+            log.debug("rejected %s: %s %s", printable[:120], result.reason, result.detail)
+            result = writes.DeadLetter(
+                now,
+                printable,
+                bytes(message.payload),
+                result.reason,
+                result.detail,
+                result.district,
+            )
+        self.queue.put(Envelope(self._generation, message.mid, message.qos, result))
+
+    # --- Writer side ---------------------------------------------------------
+
+    def _collect(self) -> list[Envelope]:
+        """Gather a batch: up to batch_max messages or batch_interval after the first."""
+        try:
+            first = self.queue.get(timeout=1.0)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.settings.batch_interval_ms / 1000
+        limit = self.settings.batch_max
+        while len(batch) < limit:
+            try:
+                batch.append(self.queue.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self.queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def write(self, batch: list[Envelope]) -> writes.BatchResult:
+        """Commit one batch in one transaction; return what it did."""
+        now = datetime.now(UTC)
+        result = writes.BatchResult()
+        readings = [e.item for e in batch if isinstance(e.item, Reading)]
+        reports = [e.item for e in batch if isinstance(e.item, StatusReport)]
+        letters = [e.item for e in batch if isinstance(e.item, writes.DeadLetter)]
+        with self.engine.begin() as conn:
+            new = writes.insert_readings(conn, readings, received_at=now)
+            writes.upsert_latest(conn, new, received_at=now)
+            writes.add_rollups(conn, new)
+            writes.upsert_status(conn, reports, received_at=now)
+            writes.add_dead_letters(conn, letters)
+            result.accepted = len(new)
+            result.duplicates = len(readings) - len(new)
+            result.status_updates = len(reports)
+            result.rejected.update(letter.reason for letter in letters)
+            counts = {
+                "received": len(batch),
+                "accepted": result.accepted,
+                "duplicates": result.duplicates,
+                "status_updates": result.status_updates,
+                "rejected": len(letters),
+            }
+            counts.update({f"rejected:{reason}": n for reason, n in result.rejected.items()})
+            writes.add_counters(conn, counts)
+            self.stats.update(counts)
+        return result
+
+    def _commit_with_retry(self, batch: list[Envelope]) -> bool:
+        """Keep trying a batch while the store is down; never drop it."""
+        delay = 0.5
+        while True:
+            try:
+                self.write(batch)
+                return True
+            except SQLAlchemyError as err:
+                if self._stop.is_set():
+                    log.error(
+                        "store unavailable at shutdown; %d messages left unacknowledged "
+                        "for the broker to deliver again: %s",
+                        len(batch),
+                        err,
+                    )
+                    return False
+                log.error("store write failed, retrying in %.1f s: %s", delay, err)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 10.0)
+
+    def _ack(self, batch: list[Envelope]) -> None:
+        client = self._client
+        if client is None:
+            return
+        generation = self._generation
+        for envelope in batch:
+            # An ack for a previous connection's packet id would ack the wrong
+            # message; the broker redelivers those and the store dedups them.
+            if envelope.qos > 0 and envelope.generation == generation:
+                client.ack(envelope.mid, envelope.qos)
+
+    def _heartbeat(self) -> None:
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as conn:
+                writes.heartbeat(
+                    conn,
+                    ingestor_id=self.settings.mqtt_client_id,
+                    broker=redact_url(self.url),
+                    connected=self.connected,
+                    started_at=self.started_at,
+                    now=now,
+                    last_message_at=self.last_message_at,
+                )
+        except SQLAlchemyError as err:
+            log.warning("could not write the ingestor heartbeat: %s", err)
+
+    def _prune(self) -> None:
+        cutoff = writes.retention_cutoff(datetime.now(UTC), self.settings.retention_days)
+        try:
+            with self.engine.begin() as conn:
+                removed = writes.prune(conn, before=cutoff)
+            if removed:
+                log.info("pruned %d raw rows older than %s", removed, cutoff.isoformat())
+        except SQLAlchemyError as err:
+            log.warning("pruning failed: %s", err)
+
+    def _run_writer(self) -> None:
+        next_heartbeat = 0.0
+        next_prune = time.monotonic() + 30
+        while not (self._stop.is_set() and self.queue.empty()):
+            batch = self._collect()
+            if batch and self._commit_with_retry(batch):
+                self._ack(batch)
+            now = time.monotonic()
+            if now >= next_heartbeat:
+                self._heartbeat()
+                next_heartbeat = now + HEARTBEAT_EVERY_S
+            if now >= next_prune:
+                self._prune()
+                next_prune = now + PRUNE_EVERY_S
+        self.connected = False
+        self._heartbeat()
+
+    # --- Lifecycle ------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect (retrying until the broker answers) and start writing."""
+        settings = self.settings
+        client, address = make_client(
+            self.url,
+            client_id=settings.mqtt_client_id,
+            persistent=True,
+            protocol=settings.mqtt_protocol,
+            ca_file=settings.mqtt_ca_file,
+            manual_ack=True,
+            default_username="ioc-ingest",
+        )
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        # paho's own window for QoS 1 messages we publish is irrelevant here;
+        # what we receive is bounded by the broker (see docs/performance.md).
+        client.connect_async(
+            address.host,
+            address.port,
+            keepalive=settings.mqtt_keepalive_s,
+            **connect_kwargs(settings.mqtt_protocol, persistent=True),
+        )
+        self._client = client
+        self._writer = threading.Thread(target=self._run_writer, name="ingest-writer", daemon=True)
+        self._writer.start()
+        client.loop_start()
+        log.info("ingestor %s starting against %s", settings.mqtt_client_id, redact_url(self.url))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop receiving, commit what is queued, and write a last heartbeat."""
+        self._stop.set()
+        if self._client is not None:
+            self._client.disconnect()
+            self._client.loop_stop()
+        if self._writer is not None:
+            self._writer.join(timeout)
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Block until the broker connection is up (for tests and start-up logs)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.connected:
+                return True
+            time.sleep(0.02)
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one ingestor until interrupted."""
+    parser = argparse.ArgumentParser(
+        prog="python -m feeds.ingest",
+        description="Subscribe to ioc/v1/# on IOC_MQTT_URL and write readings to "
+        "IOC_DATABASE_URL. Configure with IOC_* variables (see README).",
+    )
+    parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if not settings.mqtt_url:
+        print(
+            "configuration error: IOC_MQTT_URL is required to run the ingestor alone "
+            "(for example mqtt://127.0.0.1:1883)",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    ingestor = Ingestor(settings, engine, load_areas(settings.areas_file))
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    ingestor.start()
+    done.wait()
+    ingestor.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

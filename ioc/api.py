@@ -1,0 +1,53 @@
+"""The read-only JSON API, for other systems and for tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, jsonify
+
+from ioc.services import get_services
+
+api = Blueprint("api", __name__)
+
+
+def _error(status: int, message: str, **extra):
+    response = jsonify({"error": message, **extra})
+    response.status_code = status
+    return response
+
+
+@api.get("/healthz")
+def healthz():
+    """Health of the store and the broker link (503 when the database is down)."""
+    doc, database_ok = get_services().ops.health(datetime.now(UTC))
+    response = jsonify(doc)
+    response.status_code = 200 if database_ok else 503
+    return response
+
+
+@api.get("/api/v1/districts")
+def districts():
+    """Every district with presence and per-feed freshness."""
+    return jsonify(get_services().live.overview(datetime.now(UTC)))
+
+
+@api.get("/api/v1/districts/<slug>/live")
+def district_live(slug: str):
+    """One district's live aggregates and sources."""
+    live = get_services().live.district(slug, datetime.now(UTC))
+    if live is None:
+        return _error(404, "unknown district", slug=slug[:64])
+    return jsonify(live)
+
+
+@api.get("/api/v1/ingest/stats")
+def ingest_stats():
+    """Accepted, duplicate and rejected message counts."""
+    return jsonify(get_services().ops.ingest_stats())
+
+
+@api.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(rest: str):
+    """Answer unknown API paths in JSON rather than with a page."""
+    return _error(404, "no such API endpoint", path=f"/api/{rest}"[:200])

@@ -1,0 +1,150 @@
+"""Settings: the one place that reads the environment (prefix ``IOC_``, optional ``.env``)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_AREAS_FILE = ROOT / "assets" / "geo" / "can-tho-districts.geojson"
+ENV_PREFIX = "IOC_"
+
+
+class ConfigError(Exception):
+    """A setting is missing or has a bad value; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Every knob of the product, validated once at start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # Web
+    host: str = "127.0.0.1"
+    port: int = Field(8050, ge=1, le=65535)
+    lang: Literal["vi", "en"] = "vi"
+
+    # Store
+    database_url: str = "sqlite:///var/ioc.db"
+    retention_days: float = Field(
+        14, gt=0, description="days of raw readings kept; rollups are kept for good"
+    )
+
+    # Broker
+    mqtt_url: str | None = None
+    mqtt_ca_file: Path | None = None
+    mqtt_client_id: str = Field(
+        default_factory=lambda: f"ioc-ingest-{socket.gethostname()}"[:64],
+        min_length=1,
+        max_length=64,
+    )
+    mqtt_share_group: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    mqtt_protocol: Literal["3.1.1", "5"] = "3.1.1"
+    mqtt_keepalive_s: int = Field(30, ge=5, le=3600)
+    # Embedded broker (all-in-one, no IOC_MQTT_URL): 1883 unless taken.
+    embedded_broker_port: int = Field(1883, ge=0, le=65535)
+
+    # Ingestor batching: a batch is committed when it holds batch_max messages
+    # or when batch_interval_ms has passed since its first message.
+    batch_max: int = Field(2000, ge=1, le=100_000)
+    batch_interval_ms: int = Field(100, ge=1, le=60_000)
+
+    # Simulator: None means "on when no IOC_MQTT_URL is given".
+    simulate: bool | None = None
+    sim_speedup: float = Field(1.0, gt=0, le=3600)
+    sim_sources_scale: float = Field(1.0, gt=0, le=100)
+
+    # Freshness: a feed is stale with no reading within stale_factor x its
+    # expected interval. Traffic sources state their own interval_s.
+    stale_factor: float = Field(3.0, ge=1)
+    wifi_interval_s: int = Field(60, ge=1)
+    backlog_interval_s: int = Field(300, ge=1)
+
+    areas_file: Path = DEFAULT_AREAS_FILE
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise ValueError("must start with mqtt:// or mqtts://")
+        if not parts.hostname:
+            raise ValueError("has no host name")
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError as err:
+            raise ValueError("has a bad port") from err
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except ArgumentError as err:
+            raise ValueError("is not an SQLAlchemy database URL") from err
+        return value
+
+    @field_validator("areas_file", "mqtt_ca_file")
+    @classmethod
+    def _file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @property
+    def simulator_enabled(self) -> bool:
+        """Run the simulator: asked for, or by default when no broker is configured."""
+        return self.simulate if self.simulate is not None else self.mqtt_url is None
+
+    def expected_interval_s(self, feed: str) -> int:
+        """Seconds between reports a feed promises (traffic's own interval_s wins)."""
+        return {
+            "traffic": 60,
+            "wifi": self.wifi_interval_s,
+            "backlog": self.backlog_interval_s,
+        }[feed]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings; raise ConfigError with one line naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        raise ConfigError(describe_errors(err)) from None
+
+
+def describe_errors(err: ValidationError) -> str:
+    """Turn pydantic errors into one line: ``IOC_PORT='abc': must be an integer``."""
+    lines = []
+    for item in err.errors():
+        name = ENV_PREFIX + "_".join(str(p) for p in item["loc"]).upper()
+        given = item.get("input")
+        shown = f"={given!r}" if isinstance(given, str | int | float) else ""
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}{shown}: {message}")
+    return "configuration error: " + "; ".join(lines)
+
+
+def redact_url(url: str) -> str:
+    """Hide the password in a URL before it is logged or shown."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()

@@ -1,0 +1,14 @@
+"""Alembic environment: runs on the engine handed in by ioc.store.engine.migrate."""
+
+from alembic import context
+
+from ioc.store.schema import metadata
+
+engine = context.config.attributes["engine"]
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    context.run_migrations()

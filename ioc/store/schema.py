@@ -1,0 +1,163 @@
+"""Tables of the store. Times are UTC; migrations in ``migrations/`` create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Store naive UTC, hand back aware UTC: one meaning on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware times")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+# Value columns, one per contract field; a row uses those of its feed.
+VALUE_COLUMNS = {
+    "vehicles": Integer,
+    "interval_s": Integer,
+    "speed_kmh": Float,
+    "occupancy": Float,
+    "up": Boolean,
+    "clients": Integer,
+    "pending": Integer,
+    "overdue": Integer,
+    "received_today": Integer,
+    "resolved_today": Integer,
+    "resolved_on_time_today": Integer,
+}
+
+
+def _value_columns() -> list[Column]:
+    return [Column(name, kind, nullable=True) for name, kind in VALUE_COLUMNS.items()]
+
+
+readings = Table(
+    "readings",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("district", String(64), nullable=False),
+    Column("feed", String(16), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("ts", UTCDateTime(), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("seq", BigInteger, nullable=True),
+    Column("name", String(120), nullable=True),
+    *_value_columns(),
+    # The idempotency key: a source measures once per instant. (Not seq: a
+    # district device that restarts begins its seq again from zero.)
+    UniqueConstraint("district", "feed", "source", "ts", name="uq_readings_source_ts"),
+    Index("ix_readings_district_feed_ts", "district", "feed", "ts"),
+    Index("ix_readings_ts", "ts"),
+)
+
+latest = Table(
+    "latest",
+    metadata,
+    Column("district", String(64), primary_key=True),
+    Column("feed", String(16), primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("ts", UTCDateTime(), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("seq", BigInteger, nullable=True),
+    Column("name", String(120), nullable=True),
+    # wifi: when the current up/down state began (as far as the store knows).
+    Column("state_since", UTCDateTime(), nullable=True),
+    *_value_columns(),
+)
+
+# Per-minute per-district sums, so long ranges never scan raw readings.
+# Sums and counts only (never averages), so batches add up exactly.
+ROLLUP_SUMS = (
+    "n",
+    "vehicles",
+    "vehicles_per_min",
+    "speed_x_vehicles",
+    "speed",
+    "up_n",
+    "clients",
+    "pending",
+    "overdue",
+    "received_today",
+    "resolved_today",
+    "resolved_on_time_today",
+)
+rollups = Table(
+    "rollups_minute",
+    metadata,
+    Column("district", String(64), primary_key=True),
+    Column("feed", String(16), primary_key=True),
+    Column("minute", UTCDateTime(), primary_key=True),
+    *[Column(name, Float, nullable=False, server_default="0") for name in ROLLUP_SUMS],
+    Index("ix_rollups_minute", "minute"),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("topic", String(512), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("payload_bytes", Integer, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("detail", String(300), nullable=False),
+    Column("district", String(64), nullable=True),
+    Index("ix_dead_letters_received_at", "received_at"),
+)
+
+district_status = Table(
+    "district_status",
+    metadata,
+    Column("district", String(64), primary_key=True),
+    Column("online", Boolean, nullable=False),
+    Column("ts", UTCDateTime(), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("since", UTCDateTime(), nullable=False),
+)
+
+ingest_counters = Table(
+    "ingest_counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+ingestors = Table(
+    "ingestors",
+    metadata,
+    Column("ingestor_id", String(64), primary_key=True),
+    Column("broker", String(300), nullable=False),
+    Column("connected", Boolean, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("last_message_at", UTCDateTime(), nullable=True),
+)

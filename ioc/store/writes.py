@@ -1,0 +1,306 @@
+"""Writes of the ingestor: one batch, one transaction. Only the ingestor calls these."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Insert, Table, case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from feeds.contract import Reading, StatusReport
+from ioc.store.schema import (
+    ROLLUP_SUMS,
+    VALUE_COLUMNS,
+    dead_letters,
+    district_status,
+    ingest_counters,
+    ingestors,
+    latest,
+    readings,
+    rollups,
+)
+
+DEAD_LETTER_PAYLOAD_BYTES = 2048
+DEAD_LETTER_TOPIC_CHARS = 512
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A rejected message, as kept for the people who must fix its sender."""
+
+    received_at: datetime
+    topic: str
+    payload: bytes
+    reason: str
+    detail: str
+    district: str | None = None
+
+
+@dataclass
+class BatchResult:
+    """What a committed batch did."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    status_updates: int = 0
+
+
+def _insert(conn: Connection, table: Table) -> Insert:
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {dialect}")
+
+
+def _key(reading: Reading) -> tuple:
+    return (reading.district, reading.feed, reading.source, reading.ts)
+
+
+def _row(reading: Reading, received_at: datetime) -> dict:
+    row = dict.fromkeys(VALUE_COLUMNS)
+    row.update(reading.values)
+    row.update(
+        district=reading.district,
+        feed=reading.feed,
+        source=reading.source,
+        ts=reading.ts,
+        received_at=received_at,
+        seq=reading.seq,
+        name=reading.name,
+    )
+    return row
+
+
+def insert_readings(
+    conn: Connection, batch: Sequence[Reading], *, received_at: datetime
+) -> list[Reading]:
+    """Insert readings not stored before; return those that were new."""
+    unique: dict[tuple, Reading] = {}
+    for reading in batch:
+        unique.setdefault(_key(reading), reading)
+    if not unique:
+        return []
+    statement = (
+        _insert(conn, readings)
+        .on_conflict_do_nothing(index_elements=["district", "feed", "source", "ts"])
+        .returning(readings.c.district, readings.c.feed, readings.c.source, readings.c.ts)
+    )
+    rows = [_row(reading, received_at) for reading in unique.values()]
+    inserted = conn.execute(statement, rows).all()
+    return [unique[tuple(row)] for row in inserted]
+
+
+def upsert_latest(conn: Connection, new: Iterable[Reading], *, received_at: datetime) -> None:
+    """Keep each source's newest reading; an older, late reading never overwrites a newer one."""
+    newest: dict[tuple, Reading] = {}
+    first_ts: dict[tuple, datetime] = {}
+    # wifi: where the last run of equal up/down values in this batch began.
+    run_start: dict[tuple, datetime] = {}
+    for reading in sorted(new, key=lambda r: r.ts):
+        key = (reading.district, reading.feed, reading.source)
+        previous = newest.get(key)
+        if previous is None or previous.values.get("up") != reading.values.get("up"):
+            run_start[key] = reading.ts
+        first_ts.setdefault(key, reading.ts)
+        newest[key] = reading
+    # A source whose state changed inside this batch takes the batch's run start;
+    # otherwise the stored state_since stands unless the stored state differs.
+    carried, changed = [], []
+    for key, reading in newest.items():
+        row = _row(reading, received_at)
+        row["state_since"] = run_start[key] if reading.feed == "wifi" else None
+        (changed if run_start[key] != first_ts[key] else carried).append(row)
+    statement = _insert(conn, latest)
+    excluded = statement.excluded
+    update = {name: excluded[name] for name in ("ts", "received_at", "seq", *VALUE_COLUMNS)}
+    update["name"] = case((excluded.name.is_(None), latest.c.name), else_=excluded.name)
+    for rows, since in (
+        (
+            carried,
+            case((latest.c.up == excluded.up, latest.c.state_since), else_=excluded.state_since),
+        ),
+        (changed, excluded.state_since),
+    ):
+        if rows:
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["district", "feed", "source"],
+                    set_={**update, "state_since": since},
+                    where=excluded.ts > latest.c.ts,
+                ),
+                rows,
+            )
+
+
+def minute_of(ts: datetime) -> datetime:
+    """Floor a time to its minute."""
+    return ts.replace(second=0, microsecond=0)
+
+
+def rollup_sums(new: Iterable[Reading]) -> dict[tuple, dict[str, float]]:
+    """Sum new readings per (district, feed, minute)."""
+    sums: dict[tuple, dict[str, float]] = defaultdict(lambda: dict.fromkeys(ROLLUP_SUMS, 0.0))
+    for reading in new:
+        bucket = sums[(reading.district, reading.feed, minute_of(reading.ts))]
+        values = reading.values
+        bucket["n"] += 1
+        if reading.feed == "traffic":
+            vehicles = values["vehicles"]
+            bucket["vehicles"] += vehicles
+            bucket["vehicles_per_min"] += vehicles * 60 / values["interval_s"]
+            bucket["speed_x_vehicles"] += values["speed_kmh"] * vehicles
+            bucket["speed"] += values["speed_kmh"]
+        elif reading.feed == "wifi":
+            bucket["up_n"] += 1 if values["up"] else 0
+            bucket["clients"] += values.get("clients") or 0
+        else:
+            for name in (
+                "pending",
+                "overdue",
+                "received_today",
+                "resolved_today",
+                "resolved_on_time_today",
+            ):
+                bucket[name] += values.get(name) or 0
+    return sums
+
+
+def add_rollups(conn: Connection, new: Iterable[Reading]) -> None:
+    """Add new readings into the per-minute rollups."""
+    sums = rollup_sums(new)
+    if not sums:
+        return
+    rows = [{"district": d, "feed": f, "minute": m, **values} for (d, f, m), values in sums.items()]
+    statement = _insert(conn, rollups)
+    update = {name: rollups.c[name] + statement.excluded[name] for name in ROLLUP_SUMS}
+    conn.execute(
+        statement.on_conflict_do_update(index_elements=["district", "feed", "minute"], set_=update),
+        rows,
+    )
+
+
+def add_dead_letters(conn: Connection, letters: Sequence[DeadLetter]) -> None:
+    """Keep rejected messages, cut to 2 KiB, with why they were rejected."""
+    if not letters:
+        return
+    conn.execute(
+        dead_letters.insert(),
+        [
+            {
+                "received_at": letter.received_at,
+                "topic": letter.topic[:DEAD_LETTER_TOPIC_CHARS],
+                "payload": letter.payload[:DEAD_LETTER_PAYLOAD_BYTES],
+                "payload_bytes": len(letter.payload),
+                "reason": letter.reason,
+                "detail": letter.detail[:300],
+                "district": letter.district,
+            }
+            for letter in letters
+        ],
+    )
+
+
+def upsert_status(
+    conn: Connection, reports: Sequence[StatusReport], *, received_at: datetime
+) -> None:
+    """Record each district IOC's presence as last received; `since` moves on a change.
+
+    Arrival order wins, not ts: a Last Will carries the ts of its client's
+    connect, older than the online:true reports sent after it.
+    """
+    newest: dict[str, StatusReport] = {}
+    for report in reports:
+        newest[report.district] = report
+    if not newest:
+        return
+    statement = _insert(conn, district_status)
+    excluded = statement.excluded
+    rows = [
+        {
+            "district": r.district,
+            "online": r.online,
+            "ts": r.ts,
+            "received_at": received_at,
+            "since": r.ts,
+        }
+        for r in newest.values()
+    ]
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["district"],
+            set_={
+                "online": excluded.online,
+                "ts": excluded.ts,
+                "received_at": excluded.received_at,
+                "since": case(
+                    (district_status.c.online == excluded.online, district_status.c.since),
+                    else_=excluded.since,
+                ),
+            },
+        ),
+        rows,
+    )
+
+
+def add_counters(conn: Connection, counts: dict[str, int]) -> None:
+    """Add to the persistent ingest counters (they survive restarts, and web workers read them)."""
+    rows = [{"name": name, "value": value} for name, value in counts.items() if value]
+    if not rows:
+        return
+    statement = _insert(conn, ingest_counters)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"value": ingest_counters.c.value + statement.excluded.value},
+        ),
+        rows,
+    )
+
+
+def heartbeat(
+    conn: Connection,
+    *,
+    ingestor_id: str,
+    broker: str,
+    connected: bool,
+    started_at: datetime,
+    now: datetime,
+    last_message_at: datetime | None,
+) -> None:
+    """Say this ingestor is alive and whether it holds a broker connection."""
+    statement = _insert(conn, ingestors)
+    row = {
+        "ingestor_id": ingestor_id,
+        "broker": broker[:300],
+        "connected": connected,
+        "started_at": started_at,
+        "updated_at": now,
+        "last_message_at": last_message_at,
+    }
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["ingestor_id"],
+            set_={k: v for k, v in row.items() if k != "ingestor_id"},
+        ),
+        [row],
+    )
+
+
+def prune(conn: Connection, *, before: datetime, limit: int = 50_000) -> int:
+    """Delete raw readings and dead letters older than the retention, a chunk at a time."""
+    removed = 0
+    for table, column in ((readings, readings.c.ts), (dead_letters, dead_letters.c.received_at)):
+        oldest = select(table.c.id).where(column < before).limit(limit).scalar_subquery()
+        removed += conn.execute(delete(table).where(table.c.id.in_(oldest))).rowcount or 0
+    return removed
+
+
+def retention_cutoff(now: datetime, days: float) -> datetime:
+    """The time before which raw rows are pruned."""
+    return now - timedelta(days=days)

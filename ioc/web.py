@@ -1,0 +1,40 @@
+"""The Dash app factory: one store, one set of services, the pages and the JSON API."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+from sqlalchemy import Engine
+
+from ioc.api import api
+from ioc.areas import AreaCatalogue, load_areas
+from ioc.config import ROOT, Settings
+from ioc.services import EXTENSION_KEY, Services
+from ioc.store.engine import make_engine, migrate
+
+log = logging.getLogger(__name__)
+PAGES = Path(__file__).resolve().parent / "pages"
+
+
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, areas: AreaCatalogue | None = None
+) -> dash.Dash:
+    """Build the engine (migrated), the services and the Dash app; start no feeds."""
+    engine = engine or make_engine(settings.database_url)
+    migrate(engine)
+    areas = areas or load_areas(settings.areas_file)
+    app = dash.Dash(
+        "ioc",
+        use_pages=True,
+        pages_folder=str(PAGES),
+        assets_folder=str(ROOT / "assets"),
+        title="IOC Cần Thơ",
+        update_title=None,
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+    )
+    app.server.extensions[EXTENSION_KEY] = Services.build(settings, engine, areas)
+    app.server.register_blueprint(api)
+    return app

@@ -1,0 +1,260 @@
+"""Real parts for tests: an MQTT broker on loopback, a SQLite file, PostgreSQL when given.
+
+Brokers, in order: IOC_TEST_MQTT_URL (a running broker, e.g. the machine's
+Mosquitto), else a `mosquitto` spawned on a free port when it is on PATH, else
+the embedded amqtt broker. Tests that restart the broker always spawn their own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from sqlalchemy import Engine, text
+
+from feeds.broker import EmbeddedBroker, wait_for_port
+from feeds.contract import status_topic
+from feeds.mqtt import BrokerAddress, free_port, make_client
+from ioc.areas import AreaCatalogue, load_areas
+from ioc.config import DEFAULT_AREAS_FILE, Settings
+from ioc.store.engine import make_engine, migrate
+
+TEST_MQTT_URL = os.environ.get("IOC_TEST_MQTT_URL") or None
+TEST_DATABASE_URL = os.environ.get("IOC_TEST_DATABASE_URL") or None
+
+
+# --- areas and settings -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def areas() -> AreaCatalogue:
+    """The shipped Can Tho catalogue."""
+    return load_areas(DEFAULT_AREAS_FILE)
+
+
+def make_settings(**overrides) -> Settings:
+    """Settings for a test, independent of the developer's environment and .env."""
+    base = {"mqtt_client_id": f"test-ingest-{uuid.uuid4().hex[:8]}", "_env_file": None}
+    return Settings(**{**base, **overrides})
+
+
+# --- stores ---------------------------------------------------------------------
+
+
+def _store_params() -> list:
+    params = ["sqlite"]
+    if TEST_DATABASE_URL:
+        params.append(pytest.param("postgresql", marks=pytest.mark.postgres))
+    return params
+
+
+@pytest.fixture(params=_store_params())
+def store_url(request, tmp_path) -> Iterator[str]:
+    """A fresh store: a SQLite file, or a private schema in the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ioc.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(TEST_DATABASE_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in TEST_DATABASE_URL else "?"
+    try:
+        yield f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(store_url) -> Iterator[Engine]:
+    """A migrated engine on the test store."""
+    engine = make_engine(store_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+# --- brokers --------------------------------------------------------------------
+
+
+@dataclass
+class BrokerUnderTest:
+    """A broker the test may talk to, and (when it owns it) restart."""
+
+    url: str
+    kind: str
+    stop: Callable[[], None] = field(default=lambda: None)
+    start: Callable[[], None] | None = None
+
+    def restart(self, down_for: float = 0.0) -> None:
+        """Stop the broker, wait, start it again (spawned brokers only)."""
+        assert self.start is not None, "this broker is not ours to restart"
+        self.stop()
+        time.sleep(down_for)
+        self.start()
+
+
+def spawn_mosquitto(workdir: Path) -> BrokerUnderTest:
+    """Run mosquitto on a free loopback port, with persistence, as a restartable child."""
+    port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "mosquitto.conf"
+    config.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\n"
+        f"persistence true\npersistence_location {workdir}/\n"
+        # Keep every queued QoS 1 message for an absent session (default 1000).
+        "max_queued_messages 0\n"
+    )
+    state: dict = {}
+
+    def start() -> None:
+        state["proc"] = subprocess.Popen(
+            ["mosquitto", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        if not wait_for_port(port, 10):
+            raise RuntimeError("spawned mosquitto did not start")
+
+    def stop() -> None:
+        proc = state.get("proc")
+        if proc and proc.poll() is None:
+            proc.terminate()  # SIGTERM: mosquitto saves its persistence file
+            proc.wait(10)
+
+    start()
+    return BrokerUnderTest(f"mqtt://127.0.0.1:{port}", "mosquitto", stop, start)
+
+
+def spawn_embedded() -> BrokerUnderTest:
+    """Run the embedded amqtt broker on a free port."""
+    broker = EmbeddedBroker(free_port())
+    broker.start()
+    return BrokerUnderTest(broker.url, "embedded", broker.stop, broker.start)
+
+
+def clear_retained(url: str, districts) -> None:
+    """Remove retained status messages so tests on a shared broker start clean."""
+    client, address = make_client(
+        url, client_id=f"test-clean-{uuid.uuid4().hex[:8]}", default_username="test"
+    )
+    client.connect(address.host, address.port)
+    client.loop_start()
+    try:
+        for slug in districts:
+            client.publish(status_topic(slug), b"", qos=1, retain=True).wait_for_publish(5)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+@pytest.fixture
+def broker(tmp_path, areas) -> Iterator[BrokerUnderTest]:
+    """A broker for one test, clean of retained status messages."""
+    if TEST_MQTT_URL:
+        handle = BrokerUnderTest(TEST_MQTT_URL, "external")
+    elif shutil.which("mosquitto"):
+        handle = spawn_mosquitto(tmp_path / "mosquitto")
+    else:
+        handle = spawn_embedded()
+    try:
+        clear_retained(handle.url, [a.slug for a in areas.areas])
+        yield handle
+    finally:
+        if handle.kind == "external":
+            clear_retained(handle.url, [a.slug for a in areas.areas])
+        handle.stop()
+
+
+@pytest.fixture
+def restartable_broker(tmp_path) -> Iterator[BrokerUnderTest]:
+    """A broker this test owns and may restart: spawned mosquitto (with persistence)."""
+    if not shutil.which("mosquitto"):
+        pytest.skip("restarting a broker with persistent sessions needs mosquitto on PATH")
+    handle = spawn_mosquitto(tmp_path / "mosquitto")
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+def discard_session(url: str, client_id: str) -> None:
+    """Connect once with a clean session so the broker forgets a persistent one."""
+    client, address = make_client(
+        url, client_id=client_id, persistent=False, default_username="test"
+    )
+    try:
+        client.connect(address.host, address.port)
+        client.loop_start()
+        time.sleep(0.2)
+        client.disconnect()
+        client.loop_stop()
+    except OSError:
+        pass
+
+
+class Publisher:
+    """A test publisher: QoS 1, persistent, keeps messages while the broker is away."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.client_id = f"test-pub-{uuid.uuid4().hex[:8]}"
+        self.client, self.address = make_client(
+            url,
+            client_id=self.client_id,
+            persistent=True,
+            default_username="test",
+        )
+        self.client.max_inflight_messages_set(1000)
+        self.client.max_queued_messages_set(0)
+        self.client.connect(self.address.host, self.address.port)
+        self.client.loop_start()
+        self.infos: list[mqtt.MQTTMessageInfo] = []
+
+    def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain=False):
+        """Publish and remember the message for wait_all."""
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        self.infos.append(info)
+        return info
+
+    def wait_all(self, timeout: float = 30) -> None:
+        """Wait until the broker has acknowledged everything published."""
+        deadline = time.monotonic() + timeout
+        for info in self.infos:
+            info.wait_for_publish(max(deadline - time.monotonic(), 0.1))
+        assert all(i.is_published() for i in self.infos), "broker did not acknowledge all"
+
+    def close(self) -> None:
+        """Disconnect and let the broker forget this publisher's session."""
+        self.client.disconnect()
+        self.client.loop_stop()
+        discard_session(self.url, self.client_id)
+
+
+@pytest.fixture
+def publisher(broker) -> Iterator[Publisher]:
+    """A QoS 1 publisher on the test broker."""
+    pub = Publisher(broker.url)
+    yield pub
+    pub.close()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20, every: float = 0.05) -> bool:
+    """Poll a condition until it holds or the time is up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return predicate()
+
+
+__all__ = ["BrokerAddress", "Publisher", "discard_session", "make_settings", "wait_until"]

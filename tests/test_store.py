@@ -1,0 +1,119 @@
+"""Store writes on a real SQLite file (and PostgreSQL when given): idempotent and exact."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from feeds.contract import Reading, StatusReport
+from ioc.store import queries, writes
+from ioc.store.schema import dead_letters, district_status, latest, readings, rollups
+
+T0 = datetime(2026, 11, 22, 1, 0, 5, tzinfo=UTC)
+
+
+def traffic(source, ts, vehicles, speed=30.0, interval=60, district="ninh-kieu"):
+    values = {"vehicles": vehicles, "interval_s": interval, "speed_kmh": speed, "occupancy": None}
+    return Reading(district, "traffic", source, ts, values)
+
+
+def wifi(source, ts, up, district="vinh-thanh"):
+    return Reading(district, "wifi", source, ts, {"up": up, "clients": 3})
+
+
+def write(engine, batch, now=T0):
+    with engine.begin() as conn:
+        new = writes.insert_readings(conn, batch, received_at=now)
+        writes.upsert_latest(conn, new, received_at=now)
+        writes.add_rollups(conn, new)
+    return new
+
+
+def test_duplicates_are_stored_once_and_not_rolled_up_twice(engine):
+    batch = [traffic("cam-1", T0, 10), traffic("cam-1", T0, 10), traffic("cam-2", T0, 5)]
+    assert len(write(engine, batch)) == 2
+    # Redelivery of the same messages in a later batch.
+    assert write(engine, batch) == []
+    with engine.connect() as conn:
+        assert queries.count_readings(conn) == 2
+        (row,) = conn.execute(select(rollups)).all()
+    assert row.n == 2 and row.vehicles == 15
+    assert row.speed_x_vehicles == 30.0 * 15
+
+
+def test_late_reading_is_kept_but_does_not_replace_latest(engine):
+    write(engine, [traffic("cam-1", T0 + timedelta(minutes=2), 7)])
+    write(engine, [traffic("cam-1", T0, 99)])
+    with engine.connect() as conn:
+        (row,) = queries.latest_by_source(conn)
+        assert queries.count_readings(conn) == 2
+        minutes = {r.minute: r.vehicles for r in conn.execute(select(rollups))}
+    assert row.vehicles == 7 and row.ts == T0 + timedelta(minutes=2)
+    assert minutes == {T0.replace(second=0): 99, T0.replace(second=0) + timedelta(minutes=2): 7}
+
+
+def test_times_come_back_as_utc(engine):
+    write(engine, [traffic("cam-1", T0, 1)])
+    with engine.connect() as conn:
+        ts = conn.execute(select(readings.c.ts)).scalar_one()
+    assert ts == T0 and ts.tzinfo == UTC
+
+
+def test_wifi_state_since_follows_changes(engine):
+    write(engine, [wifi("ap-1", T0, True)])
+    write(engine, [wifi("ap-1", T0 + timedelta(minutes=1), True)])
+    with engine.connect() as conn:
+        assert conn.execute(select(latest.c.state_since)).scalar_one() == T0
+    # Down then up again inside one batch: up since the last change.
+    t2, t3 = T0 + timedelta(minutes=2), T0 + timedelta(minutes=3)
+    write(engine, [wifi("ap-1", t2, False), wifi("ap-1", t3, True)])
+    with engine.connect() as conn:
+        row = conn.execute(select(latest)).one()
+    assert row.up is True and row.state_since == t3
+    write(engine, [wifi("ap-1", t3 + timedelta(minutes=1), False)])
+    with engine.connect() as conn:
+        assert conn.execute(select(latest.c.state_since)).scalar_one() == t3 + timedelta(minutes=1)
+
+
+def test_status_last_received_wins_and_since_moves_on_change(engine):
+    connect_ts = T0
+    with engine.begin() as conn:
+        writes.upsert_status(conn, [StatusReport("co-do", True, connect_ts)], received_at=T0)
+        writes.upsert_status(
+            conn, [StatusReport("co-do", True, T0 + timedelta(minutes=5))], received_at=T0
+        )
+        # The Last Will carries the connect time: older ts, but it is the news.
+        writes.upsert_status(conn, [StatusReport("co-do", False, connect_ts)], received_at=T0)
+    with engine.connect() as conn:
+        row = conn.execute(select(district_status)).one()
+    assert row.online is False and row.since == connect_ts
+
+
+def test_counters_add_up_across_batches(engine):
+    with engine.begin() as conn:
+        writes.add_counters(conn, {"accepted": 3, "rejected:bad_json": 1, "duplicates": 0})
+        writes.add_counters(conn, {"accepted": 2, "rejected:bad_json": 4})
+    with engine.connect() as conn:
+        assert queries.counters(conn) == {"accepted": 5, "rejected:bad_json": 5}
+
+
+def test_dead_letters_keep_2_kib_and_the_full_size(engine):
+    letter = writes.DeadLetter(T0, "ioc/v1/x/traffic/a", b"x" * 5000, "too_large", "big", None)
+    with engine.begin() as conn:
+        writes.add_dead_letters(conn, [letter])
+    with engine.connect() as conn:
+        row = conn.execute(select(dead_letters)).one()
+    assert len(row.payload) == 2048 and row.payload_bytes == 5000 and row.reason == "too_large"
+
+
+def test_prune_removes_only_old_raw_rows(engine):
+    old, recent = T0 - timedelta(days=20), T0 - timedelta(days=1)
+    write(engine, [traffic("cam-1", old, 1), traffic("cam-1", recent, 2)])
+    with engine.begin() as conn:
+        removed = writes.prune(conn, before=writes.retention_cutoff(T0, 14))
+    with engine.connect() as conn:
+        assert removed == 1
+        assert [r.ts for r in conn.execute(select(readings.c.ts))] == [recent]
+        # Rollups stay for long ranges.
+        assert len(conn.execute(select(rollups)).all()) == 2
