@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.contract import SUBSCRIPTION, Reading, Rejection, StatusReport, validate
-from feeds.mqtt import connect_kwargs, make_client, set_nodelay
+from feeds.mqtt import connect_kwargs, make_client
 from ioc.areas import AreaCatalogue, load_areas
 from ioc.config import ConfigError, Settings, load_settings, redact_url
 from ioc.store import writes
@@ -72,6 +72,9 @@ class Ingestor:
         self.last_message_at: datetime | None = None
         self.started_at = datetime.now(UTC)
         self._generation = 0
+        # Messages received and not yet acknowledged (or, for QoS 0, committed).
+        self._unsettled = 0
+        self._unsettled_lock = threading.Lock()
         self._stop = threading.Event()
         self._writer: threading.Thread | None = None
         self._client: mqtt.Client | None = None
@@ -84,7 +87,6 @@ class Ingestor:
             return
         self._generation += 1
         self.connected = True
-        set_nodelay(client)
         topic = SUBSCRIPTION
         if self.settings.mqtt_share_group:
             topic = f"$share/{self.settings.mqtt_share_group}/{SUBSCRIPTION}"
@@ -120,6 +122,8 @@ class Ingestor:
                 result.detail,
                 result.district,
             )
+        with self._unsettled_lock:
+            self._unsettled += 1
         self.queue.put(Envelope(self._generation, message.mid, message.qos, result))
 
     # --- Writer side ---------------------------------------------------------
@@ -160,17 +164,18 @@ class Ingestor:
             writes.upsert_latest(conn, new, received_at=now)
             writes.add_rollups(conn, new)
             writes.upsert_status(conn, reports, received_at=now)
-            writes.add_dead_letters(conn, letters)
+            kept = writes.add_dead_letters(conn, letters)
             result.accepted = len(new)
-            result.duplicates = len(readings) - len(new)
+            # Copies of rejected messages already kept count as duplicates too.
+            result.duplicates = len(readings) - len(new) + len(letters) - len(kept)
             result.status_updates = len(reports)
-            result.rejected.update(letter.reason for letter in letters)
+            result.rejected.update(letter.reason for letter in kept)
             counts = {
                 "received": len(batch),
                 "accepted": result.accepted,
                 "duplicates": result.duplicates,
                 "status_updates": result.status_updates,
-                "rejected": len(letters),
+                "rejected": len(kept),
             }
             counts.update({f"rejected:{reason}": n for reason, n in result.rejected.items()})
             writes.add_counters(conn, counts)
@@ -199,14 +204,15 @@ class Ingestor:
 
     def _ack(self, batch: list[Envelope]) -> None:
         client = self._client
-        if client is None:
-            return
         generation = self._generation
-        for envelope in batch:
-            # An ack for a previous connection's packet id would ack the wrong
-            # message; the broker redelivers those and the store dedups them.
-            if envelope.qos > 0 and envelope.generation == generation:
-                client.ack(envelope.mid, envelope.qos)
+        if client is not None:
+            for envelope in batch:
+                # An ack for a previous connection's packet id would ack the wrong
+                # message; the broker redelivers those and the store dedups them.
+                if envelope.qos > 0 and envelope.generation == generation:
+                    client.ack(envelope.mid, envelope.qos)
+        with self._unsettled_lock:
+            self._unsettled -= len(batch)
 
     def _heartbeat(self) -> None:
         now = datetime.now(UTC)
@@ -283,7 +289,12 @@ class Ingestor:
         log.info("ingestor %s starting against %s", settings.mqtt_client_id, redact_url(self.url))
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop receiving, commit what is queued, and write a last heartbeat."""
+        """Commit and acknowledge what is queued, disconnect, write a last heartbeat."""
+        # Drain while still connected, so what is committed is also acknowledged
+        # and the broker need not send it again (bounded: the stream may not pause).
+        deadline = time.monotonic() + min(timeout / 2, 2.0)
+        while self._unsettled > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
         self._stop.set()
         if self._client is not None:
             self._client.disconnect()

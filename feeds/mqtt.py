@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import ssl
 from dataclasses import dataclass
@@ -95,14 +94,6 @@ def connect_kwargs(protocol: str, *, persistent: bool) -> dict:
         "clean_start": not persistent,
         "properties": connect_properties(protocol, persistent=persistent),
     }
-
-
-def set_nodelay(client: mqtt.Client) -> None:
-    """Send small packets (acks) at once instead of waiting on Nagle's algorithm."""
-    sock = client.socket()
-    if sock is not None and hasattr(sock, "setsockopt"):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def free_port() -> int:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import Engine, text
 
@@ -113,7 +113,9 @@ def spawn_mosquitto(workdir: Path) -> BrokerUnderTest:
         f"listener {port} 127.0.0.1\nallow_anonymous true\n"
         f"persistence true\npersistence_location {workdir}/\n"
         # Keep every queued QoS 1 message for an absent session (default 1000).
-        "max_queued_messages 0\n"
+        "max_queued_messages 0\n" + ("user root\n" if os.geteuid() == 0 else "")
+        # As root, mosquitto drops to user "mosquitto", which cannot write its
+        # persistence file into pytest's private tmp folder.
     )
     state: dict = {}
 
@@ -215,22 +217,34 @@ class Publisher:
         )
         self.client.max_inflight_messages_set(1000)
         self.client.max_queued_messages_set(0)
+        # Track completions by packet id: paho's MQTTMessageInfo raises for a
+        # message published while disconnected, though it keeps and resends it.
+        self.sent: set[int] = set()
+        self.acknowledged: set[int] = set()
+        self._lock = threading.Lock()
+        self.client.on_publish = self._on_publish
         self.client.connect(self.address.host, self.address.port)
         self.client.loop_start()
-        self.infos: list[mqtt.MQTTMessageInfo] = []
+
+    def _on_publish(self, _client, _userdata, mid, _reason, _properties) -> None:
+        with self._lock:
+            self.acknowledged.add(mid)
 
     def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain=False):
-        """Publish and remember the message for wait_all."""
+        """Publish at QoS 1 (kept and resent by paho if the broker is away)."""
         info = self.client.publish(topic, payload, qos=qos, retain=retain)
-        self.infos.append(info)
+        with self._lock:
+            self.sent.add(info.mid)
         return info
 
     def wait_all(self, timeout: float = 30) -> None:
         """Wait until the broker has acknowledged everything published."""
-        deadline = time.monotonic() + timeout
-        for info in self.infos:
-            info.wait_for_publish(max(deadline - time.monotonic(), 0.1))
-        assert all(i.is_published() for i in self.infos), "broker did not acknowledge all"
+
+        def done() -> bool:
+            with self._lock:
+                return self.sent <= self.acknowledged
+
+        assert wait_until(done, timeout), "the broker did not acknowledge every message"
 
     def close(self) -> None:
         """Disconnect and let the broker forget this publisher's session."""

@@ -78,16 +78,21 @@ def test_wifi_state_since_follows_changes(engine):
 
 def test_status_last_received_wins_and_since_moves_on_change(engine):
     connect_ts = T0
+    later, will_arrives = T0 + timedelta(minutes=5), T0 + timedelta(minutes=9)
     with engine.begin() as conn:
         writes.upsert_status(conn, [StatusReport("co-do", True, connect_ts)], received_at=T0)
+        writes.upsert_status(conn, [StatusReport("co-do", True, later)], received_at=later)
+    with engine.connect() as conn:
+        assert conn.execute(select(district_status.c.since)).scalar_one() == T0
+    # The Last Will carries the connect time: older ts, but it is the news,
+    # and the district is offline since the will arrived, not since it connected.
+    with engine.begin() as conn:
         writes.upsert_status(
-            conn, [StatusReport("co-do", True, T0 + timedelta(minutes=5))], received_at=T0
+            conn, [StatusReport("co-do", False, connect_ts)], received_at=will_arrives
         )
-        # The Last Will carries the connect time: older ts, but it is the news.
-        writes.upsert_status(conn, [StatusReport("co-do", False, connect_ts)], received_at=T0)
     with engine.connect() as conn:
         row = conn.execute(select(district_status)).one()
-    assert row.online is False and row.since == connect_ts
+    assert row.online is False and row.since == will_arrives
 
 
 def test_counters_add_up_across_batches(engine):
@@ -117,3 +122,15 @@ def test_prune_removes_only_old_raw_rows(engine):
         assert [r.ts for r in conn.execute(select(readings.c.ts))] == [recent]
         # Rollups stay for long ranges.
         assert len(conn.execute(select(rollups)).all()) == 2
+
+
+def test_dead_letters_are_kept_once_per_identical_message(engine):
+    first = writes.DeadLetter(T0, "ioc/v1/x/wifi/a", b"not json 1", "bad_json", "not JSON")
+    again = writes.DeadLetter(T0, "ioc/v1/x/wifi/a", b"not json 1", "bad_json", "not JSON")
+    other = writes.DeadLetter(T0, "ioc/v1/x/wifi/a", b"not json 2", "bad_json", "not JSON")
+    with engine.begin() as conn:
+        assert writes.add_dead_letters(conn, [first, again]) == [first]
+    with engine.begin() as conn:
+        assert writes.add_dead_letters(conn, [again, other]) == [other]
+    with engine.connect() as conn:
+        assert len(conn.execute(select(dead_letters)).all()) == 2

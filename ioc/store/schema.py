@@ -128,10 +128,13 @@ dead_letters = Table(
     Column("topic", String(512), nullable=False),
     Column("payload", LargeBinary, nullable=False),
     Column("payload_bytes", Integer, nullable=False),
+    # To recognise a redelivered copy of a message already dead-lettered.
+    Column("payload_sha256", String(64), nullable=False),
     Column("reason", String(32), nullable=False),
     Column("detail", String(300), nullable=False),
     Column("district", String(64), nullable=True),
     Index("ix_dead_letters_received_at", "received_at"),
+    Index("ix_dead_letters_sha", "payload_sha256"),
 )
 
 district_status = Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -185,25 +186,49 @@ def add_rollups(conn: Connection, new: Iterable[Reading]) -> None:
     )
 
 
-def add_dead_letters(conn: Connection, letters: Sequence[DeadLetter]) -> None:
-    """Keep rejected messages, cut to 2 KiB, with why they were rejected."""
+def _sha256(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def add_dead_letters(conn: Connection, letters: Sequence[DeadLetter]) -> list[DeadLetter]:
+    """Keep rejected messages, cut to 2 KiB, with why; return those that were new.
+
+    Idempotent like readings: a byte-identical payload on the same topic is the
+    same message again (the broker resends what it did not see acknowledged,
+    with or without its DUP flag), so it is kept once.
+    """
     if not letters:
-        return
-    conn.execute(
-        dead_letters.insert(),
-        [
-            {
-                "received_at": letter.received_at,
-                "topic": letter.topic[:DEAD_LETTER_TOPIC_CHARS],
-                "payload": letter.payload[:DEAD_LETTER_PAYLOAD_BYTES],
-                "payload_bytes": len(letter.payload),
-                "reason": letter.reason,
-                "detail": letter.detail[:300],
-                "district": letter.district,
-            }
-            for letter in letters
-        ],
-    )
+        return []
+    fresh: dict[tuple[str, str], DeadLetter] = {}
+    for letter in letters:
+        key = (letter.topic[:DEAD_LETTER_TOPIC_CHARS], _sha256(letter.payload))
+        fresh.setdefault(key, letter)
+    digests = {digest for _topic, digest in fresh}
+    known = conn.execute(
+        select(dead_letters.c.topic, dead_letters.c.payload_sha256).where(
+            dead_letters.c.payload_sha256.in_(digests)
+        )
+    ).all()
+    for topic, digest in known:
+        fresh.pop((topic, digest), None)
+    if fresh:
+        conn.execute(
+            dead_letters.insert(),
+            [
+                {
+                    "received_at": letter.received_at,
+                    "topic": topic,
+                    "payload": letter.payload[:DEAD_LETTER_PAYLOAD_BYTES],
+                    "payload_bytes": len(letter.payload),
+                    "payload_sha256": digest,
+                    "reason": letter.reason,
+                    "detail": letter.detail[:300],
+                    "district": letter.district,
+                }
+                for (topic, digest), letter in fresh.items()
+            ],
+        )
+    return list(fresh.values())
 
 
 def upsert_status(
@@ -212,7 +237,8 @@ def upsert_status(
     """Record each district IOC's presence as last received; `since` moves on a change.
 
     Arrival order wins, not ts: a Last Will carries the ts of its client's
-    connect, older than the online:true reports sent after it.
+    connect, older than the online:true reports sent after it. For the same
+    reason `since` is when the change reached the store, not the report's ts.
     """
     newest: dict[str, StatusReport] = {}
     for report in reports:
@@ -227,7 +253,7 @@ def upsert_status(
             "online": r.online,
             "ts": r.ts,
             "received_at": received_at,
-            "since": r.ts,
+            "since": received_at,
         }
         for r in newest.values()
     ]

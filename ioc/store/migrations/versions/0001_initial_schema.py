@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("topic", sa.String(length=512), nullable=False),
         sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.Column("payload_bytes", sa.Integer(), nullable=False),
+        sa.Column("payload_sha256", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.String(length=32), nullable=False),
         sa.Column("detail", sa.String(length=300), nullable=False),
         sa.Column("district", sa.String(length=64), nullable=True),
@@ -142,6 +143,7 @@ def downgrade() -> None:
     op.drop_table("ingestors")
     op.drop_table("ingest_counters")
     op.drop_table("district_status")
+    op.drop_index("ix_dead_letters_sha", table_name="dead_letters")
     op.drop_index("ix_dead_letters_received_at", table_name="dead_letters")
 
     op.drop_table("dead_letters")
