@@ -53,9 +53,16 @@ def run_all_in_one(settings: Settings) -> None:
     """Start broker (if none configured), ingestor, simulator and the web app."""
     from feeds.broker import EmbeddedBroker, choose_port
     from feeds.ingest import Ingestor
+    from feeds.mqtt import port_is_free
     from feeds.simulate import Simulator
 
+    if not port_is_free(settings.port, settings.host):
+        raise StartupError(
+            f"configuration error: IOC_PORT={settings.port}: {settings.host}:{settings.port} "
+            "is in use by another program; stop it or choose another IOC_PORT"
+        )
     broker = None
+    simulate = settings.simulator_enabled  # decided before the broker URL is filled in
     if settings.mqtt_url is None:
         broker = EmbeddedBroker(choose_port(settings.embedded_broker_port))
         broker.start()
@@ -71,15 +78,8 @@ def run_all_in_one(settings: Settings) -> None:
     ingestor = Ingestor(settings, services.engine, services.areas)
     ingestor.start()
     simulator = None
-    if settings.simulator_enabled:
-        simulator = Simulator(
-            settings.mqtt_url,
-            services.areas,
-            speedup=settings.sim_speedup,
-            scale=settings.sim_sources_scale,
-            wifi_interval_s=settings.wifi_interval_s,
-            backlog_interval_s=settings.backlog_interval_s,
-        )
+    if simulate:
+        simulator = Simulator.from_settings(settings, services.areas, settings.mqtt_url)
         simulator.start()
         log.info("simulator publishing demo feeds to %s", redact_url(settings.mqtt_url))
     url = f"http://{settings.host}:{settings.port}/"
@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    for noisy in ("werkzeug", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         run_all_in_one(settings)
     except StartupError as err:

@@ -49,6 +49,23 @@ async def serve(port: int) -> None:
         await broker.shutdown()
 
 
+def wait_for_broker(port: int, timeout: float) -> bool:
+    """Wait until the broker accepts an MQTT CONNECT (a bare TCP probe makes amqtt log errors)."""
+    import paho.mqtt.client as mqtt
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="ioc-probe")
+        client.username_pw_set("ioc-probe")
+        try:
+            client.connect("127.0.0.1", port, keepalive=5)
+            client.disconnect()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 def wait_for_port(port: int, timeout: float, host: str = "127.0.0.1") -> bool:
     """Wait until something accepts TCP connections on a port."""
     deadline = time.monotonic() + timeout
@@ -79,7 +96,7 @@ class EmbeddedBroker:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "feeds.broker", "--port", str(self.port)], env=env, cwd=ROOT
         )
-        if not wait_for_port(self.port, timeout):
+        if not wait_for_broker(self.port, timeout):
             self.stop()
             raise RuntimeError(f"the embedded broker did not start on port {self.port}")
 

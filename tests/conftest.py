@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -272,3 +274,98 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 20, every: float 
 
 
 __all__ = ["BrokerAddress", "Publisher", "discard_session", "make_settings", "wait_until"]
+
+
+# --- the running product and a browser ------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "var" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class RunningApp:
+    """The all-in-one product started as `python app.py` in a child process."""
+
+    base_url: str
+    process: subprocess.Popen
+    database_url: str
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory) -> Iterator[RunningApp]:
+    """Start the all-in-one demo on free ports and wait until it serves live data."""
+    import json
+    import urllib.request
+
+    workdir = tmp_path_factory.mktemp("app")
+    port = free_port()
+    database_url = f"sqlite:///{workdir / 'ioc.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        IOC_PORT=str(port),
+        IOC_EMBEDDED_BROKER_PORT=str(free_port()),
+        IOC_DATABASE_URL=database_url,
+    )
+    log = open(workdir / "app.log", "w")  # noqa: SIM115 - closed in finally
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")], env=env, cwd=workdir, stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    def serving() -> bool:
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/ingest/stats", timeout=2) as response:
+                return json.loads(response.read())["accepted"] > 0
+        except OSError:
+            return False
+
+    try:
+        if not wait_until(serving, timeout=60):
+            raise RuntimeError((workdir / "app.log").read_text()[-3000:])
+        yield RunningApp(base, process, database_url)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium (never a browser downloaded by a test tool)."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright; skipped where either is missing."""
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("Chromium is not installed (Debian package `chromium`)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot under var/screenshots (kept as a CI artefact, not committed)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
