@@ -22,17 +22,24 @@ class StartupError(Exception):
     """The app cannot start; the message says what to fix."""
 
 
-def create_app(settings: Settings):
+def load_areas_checked(settings: Settings):
+    """Load the area catalogue, or say in one line what is wrong with the file."""
+    from ioc.areas import AreaCatalogueError, load_areas
+
+    try:
+        return load_areas(settings.areas_file)
+    except AreaCatalogueError as err:
+        raise StartupError(f"configuration error: IOC_AREAS_FILE: {err}") from None
+
+
+def create_app(settings: Settings, areas=None):
     """Build the Dash app on the store named by the settings (no ingestor)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ioc.areas import AreaCatalogueError
     from ioc.web import create_app as build
 
     try:
-        return build(settings)
-    except AreaCatalogueError as err:
-        raise StartupError(f"configuration error: IOC_AREAS_FILE: {err}") from None
+        return build(settings, areas=areas or load_areas_checked(settings))
     except SQLAlchemyError as err:
         url = redact_url(settings.database_url)
         reason = str(err.__cause__ or err).splitlines()[0]
@@ -61,6 +68,7 @@ def run_all_in_one(settings: Settings) -> None:
             f"configuration error: IOC_PORT={settings.port}: {settings.host}:{settings.port} "
             "is in use by another program; stop it or choose another IOC_PORT"
         )
+    areas = load_areas_checked(settings)
     broker = None
     simulate = settings.simulator_enabled  # decided before the broker URL is filled in
     if settings.mqtt_url is None:
@@ -69,7 +77,7 @@ def run_all_in_one(settings: Settings) -> None:
         log.info("embedded MQTT broker listening on %s (loopback only)", broker.url)
         settings = settings.model_copy(update={"mqtt_url": broker.url})
     try:
-        app = create_app(settings)
+        app = create_app(settings, areas)
     except Exception:
         if broker is not None:
             broker.stop()

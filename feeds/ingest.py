@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.contract import SUBSCRIPTION, Reading, Rejection, StatusReport, validate
 from feeds.mqtt import connect_kwargs, make_client
-from ioc.areas import AreaCatalogue, load_areas
+from ioc.areas import AreaCatalogue, AreaCatalogueError, load_areas
 from ioc.config import ConfigError, Settings, load_settings, redact_url
 from ioc.store import writes
 from ioc.store.engine import make_engine, migrate
@@ -335,9 +335,21 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    ingestor = Ingestor(settings, engine, load_areas(settings.areas_file))
+    try:
+        areas = load_areas(settings.areas_file)
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+    except AreaCatalogueError as err:
+        print(f"configuration error: IOC_AREAS_FILE: {err}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as err:
+        reason = str(err.__cause__ or err).splitlines()[0]
+        print(
+            f"cannot open the store IOC_DATABASE_URL={redact_url(settings.database_url)}: {reason}",
+            file=sys.stderr,
+        )
+        return 2
+    ingestor = Ingestor(settings, engine, areas)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

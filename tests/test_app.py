@@ -207,3 +207,18 @@ def test_standalone_ingestor_writes_what_it_receives(tmp_path, broker):
         output = stop(proc)
         discard_session(broker.url, client_id)
     assert proc.returncode == 0 and "Traceback" not in output, output
+
+
+@pytest.mark.parametrize("program", [[str(ROOT / "app.py")], ["-m", "feeds.ingest"]])
+def test_a_broken_areas_file_is_one_line_naming_it(tmp_path, program):
+    areas = tmp_path / "areas.geojson"
+    areas.write_text('{"type": "FeatureCollection", "features": [{"properties": {"slug": "X Y"}}]}')
+    env = clean_env(IOC_AREAS_FILE=str(areas), IOC_MQTT_URL="mqtt://127.0.0.1:1")
+    result = subprocess.run(
+        [sys.executable, *program], env=env, cwd=ROOT, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"configuration error: IOC_AREAS_FILE: {areas}: feature 0 has a bad slug 'X Y'"
+    ]
