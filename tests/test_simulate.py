@@ -23,18 +23,15 @@ from feeds.contract import (
     validate,
 )
 from feeds.mqtt import free_port, make_client
-from feeds.simulate import (
+from feeds.sim_models import (
     LOCAL_TZ,
     BacklogState,
-    Simulator,
     Source,
     backlog_payload,
     backlog_start,
     backlog_step,
     bad_messages,
-    build_parser,
     is_working_time,
-    main,
     sources_for,
     traffic_level,
     traffic_payload,
@@ -44,6 +41,7 @@ from feeds.simulate import (
     wifi_step,
     worked_hours_today,
 )
+from feeds.simulate import Simulator, build_parser, main
 from ioc.areas import load_areas
 from ioc.config import DEFAULT_AREAS_FILE, load_settings
 
