@@ -1,9 +1,11 @@
 """The ingestor: MQTT in, validated batches into the store, acknowledged only after commit.
 
 Run alone with ``python -m feeds.ingest`` (needs IOC_MQTT_URL), or inside the
-all-in-one ``python app.py``. One paho network thread validates each message
-and queues it; one writer thread commits batches and then acknowledges them,
-so a message the broker considers delivered is always in the store.
+all-in-one ``python app.py``. paho's network thread only receives and queues;
+a batch thread hands batches to the store writer (feeds/writer.py, by default
+a child process on the other core), which validates, commits and answers;
+only then is the batch acknowledged, so a message the broker considers
+delivered is always in the store (as a reading or a dead letter).
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from feeds.contract import SUBSCRIPTION, Reading, Rejection, StatusReport, validate
+from feeds.contract import SUBSCRIPTION
 from feeds.mqtt import connect_kwargs, make_client
+from feeds.writer import InlineWriter, RawMessage, StoreUnavailable, WriterProcess
 from ioc.areas import AreaCatalogue, AreaCatalogueError, load_areas
 from ioc.config import ConfigError, Settings, load_settings, redact_url
-from ioc.store import writes
 from ioc.store.engine import make_engine, migrate
 
 log = logging.getLogger(__name__)
@@ -41,12 +43,12 @@ QUEUE_MAX = 200_000
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """A validated message waiting for its batch, with what is needed to ack it."""
+    """A received message waiting for its batch, with what is needed to ack it."""
 
     generation: int
     mid: int
     qos: int
-    item: Reading | StatusReport | writes.DeadLetter
+    item: RawMessage
 
 
 def topic_text(message: mqtt.MQTTMessage) -> tuple[str | None, str]:
@@ -69,6 +71,8 @@ class Ingestor:
         self.queue: queue.Queue[Envelope] = queue.Queue(maxsize=QUEUE_MAX)
         self.stats: Counter = Counter()
         self.connected = False
+        # Set once the broker has acknowledged the subscription (SUBACK).
+        self.subscribed = threading.Event()
         self.last_message_at: datetime | None = None
         self.started_at = datetime.now(UTC)
         self._generation = 0
@@ -78,6 +82,11 @@ class Ingestor:
         self._stop = threading.Event()
         self._writer: threading.Thread | None = None
         self._client: mqtt.Client | None = None
+        if settings.ingest_writer == "process":
+            url = engine.url.render_as_string(hide_password=False)
+            self.writer = WriterProcess(url, self.districts, settings.log_level)
+        else:
+            self.writer = InlineWriter(engine, self.districts)
 
     # --- MQTT side (paho's network thread) ---------------------------------
 
@@ -98,33 +107,31 @@ class Ingestor:
             topic,
         )
 
+    def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
+        if any(code.is_failure for code in reason_codes):
+            log.error("the broker refused the subscription: %s", reason_codes)
+            return
+        self.subscribed.set()
+
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
         self.connected = False
+        self.subscribed.clear()
         if not self._stop.is_set():
             log.warning("lost the broker (%s); reconnecting with backoff", reason_code)
 
     def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
-        now = datetime.now(UTC)
-        self.last_message_at = now
+        # Networking only: validation happens beside the writes, on the other core.
+        received = time.time()
+        self.last_message_at = datetime.fromtimestamp(received, UTC)
         try:
             topic, printable = topic_text(message)
-            result = validate(topic, message.payload, districts=self.districts, now=now)
-        except Exception as err:  # never let a message take the client thread down
-            log.exception("unexpected error validating a message")
-            printable, result = "<unreadable topic>", Rejection("invalid_payload", repr(err))
-        if isinstance(result, Rejection):
-            log.debug("rejected %s: %s %s", printable[:120], result.reason, result.detail)
-            result = writes.DeadLetter(
-                now,
-                printable,
-                bytes(message.payload),
-                result.reason,
-                result.detail,
-                result.district,
-            )
+        except Exception:  # never let a message take the client thread down
+            log.exception("unreadable topic")
+            topic, printable = None, "<unreadable topic>"
+        raw = RawMessage(topic, printable, bytes(message.payload), received)
         with self._unsettled_lock:
             self._unsettled += 1
-        self.queue.put(Envelope(self._generation, message.mid, message.qos, result))
+        self.queue.put(Envelope(self._generation, message.mid, message.qos, raw))
 
     # --- Writer side ---------------------------------------------------------
 
@@ -152,44 +159,15 @@ class Ingestor:
                 break
         return batch
 
-    def write(self, batch: list[Envelope]) -> writes.BatchResult:
-        """Commit one batch in one transaction; return what it did."""
-        now = datetime.now(UTC)
-        result = writes.BatchResult()
-        readings = [e.item for e in batch if isinstance(e.item, Reading)]
-        reports = [e.item for e in batch if isinstance(e.item, StatusReport)]
-        letters = [e.item for e in batch if isinstance(e.item, writes.DeadLetter)]
-        with self.engine.begin() as conn:
-            new = writes.insert_readings(conn, readings, received_at=now)
-            writes.upsert_latest(conn, new, received_at=now)
-            writes.add_rollups(conn, new)
-            writes.upsert_status(conn, reports, received_at=now)
-            kept = writes.add_dead_letters(conn, letters)
-            result.accepted = len(new)
-            # Copies of rejected messages already kept count as duplicates too.
-            result.duplicates = len(readings) - len(new) + len(letters) - len(kept)
-            result.status_updates = len(reports)
-            result.rejected.update(letter.reason for letter in kept)
-            counts = {
-                "received": len(batch),
-                "accepted": result.accepted,
-                "duplicates": result.duplicates,
-                "status_updates": result.status_updates,
-                "rejected": len(kept),
-            }
-            counts.update({f"rejected:{reason}": n for reason, n in result.rejected.items()})
-            writes.add_counters(conn, counts)
-            self.stats.update(counts)
-        return result
-
     def _commit_with_retry(self, batch: list[Envelope]) -> bool:
         """Keep trying a batch while the store is down; never drop it."""
+        items = [envelope.item for envelope in batch]
         delay = 0.5
         while True:
             try:
-                self.write(batch)
+                self.stats.update(self.writer.call("write", items))
                 return True
-            except SQLAlchemyError as err:
+            except StoreUnavailable as err:
                 if self._stop.is_set():
                     log.error(
                         "store unavailable at shutdown; %d messages left unacknowledged "
@@ -215,29 +193,26 @@ class Ingestor:
             self._unsettled -= len(batch)
 
     def _heartbeat(self) -> None:
-        now = datetime.now(UTC)
+        state = {
+            "ingestor_id": self.settings.mqtt_client_id,
+            "broker": redact_url(self.url),
+            "connected": self.connected,
+            "started_at": self.started_at,
+            "last_message_at": self.last_message_at,
+        }
         try:
-            with self.engine.begin() as conn:
-                writes.heartbeat(
-                    conn,
-                    ingestor_id=self.settings.mqtt_client_id,
-                    broker=redact_url(self.url),
-                    connected=self.connected,
-                    started_at=self.started_at,
-                    now=now,
-                    last_message_at=self.last_message_at,
-                )
-        except SQLAlchemyError as err:
+            self.writer.call("heartbeat", state)
+        except StoreUnavailable as err:
             log.warning("could not write the ingestor heartbeat: %s", err)
 
     def _prune(self) -> None:
-        cutoff = writes.retention_cutoff(datetime.now(UTC), self.settings.retention_days)
         try:
-            with self.engine.begin() as conn:
-                removed = writes.prune(conn, before=cutoff)
+            removed = self.writer.call("prune", self.settings.retention_days)
             if removed:
-                log.info("pruned %d raw rows older than %s", removed, cutoff.isoformat())
-        except SQLAlchemyError as err:
+                log.info(
+                    "pruned %d raw rows older than %s days", removed, self.settings.retention_days
+                )
+        except StoreUnavailable as err:
             log.warning("pruning failed: %s", err)
 
     def _run_writer(self) -> None:
@@ -273,6 +248,7 @@ class Ingestor:
         )
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         # paho's own window for QoS 1 messages we publish is irrelevant here;
         # what we receive is bounded by the broker (see docs/performance.md).
@@ -283,6 +259,7 @@ class Ingestor:
             **connect_kwargs(settings.mqtt_protocol, persistent=True),
         )
         self._client = client
+        self.writer.start()
         self._writer = threading.Thread(target=self._run_writer, name="ingest-writer", daemon=True)
         self._writer.start()
         client.loop_start()
@@ -301,15 +278,11 @@ class Ingestor:
             self._client.loop_stop()
         if self._writer is not None:
             self._writer.join(timeout)
+        self.writer.stop()
 
     def wait_connected(self, timeout: float) -> bool:
-        """Block until the broker connection is up (for tests and start-up logs)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.connected:
-                return True
-            time.sleep(0.02)
-        return False
+        """Block until connected and subscribed (the broker acknowledged the subscription)."""
+        return self.subscribed.wait(timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

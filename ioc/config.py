@@ -58,8 +58,11 @@ class Settings(BaseSettings):
 
     # Ingestor batching: a batch is committed when it holds batch_max messages
     # or when batch_interval_ms has passed since its first message.
-    batch_max: int = Field(2000, ge=1, le=100_000)
+    batch_max: int = Field(5000, ge=1, le=100_000)
     batch_interval_ms: int = Field(100, ge=1, le=60_000)
+    # "process": the store writes run in a child process, so MQTT and SQL each
+    # get a core; "thread": everything in one process (simpler to debug).
+    ingest_writer: Literal["process", "thread"] = "process"
 
     # Simulator: None means "on when no IOC_MQTT_URL is given".
     simulate: bool | None = None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select
 
 from feeds.contract import Reading, StatusReport
@@ -134,3 +135,21 @@ def test_dead_letters_are_kept_once_per_identical_message(engine):
         assert writes.add_dead_letters(conn, [again, other]) == [other]
     with engine.connect() as conn:
         assert len(conn.execute(select(dead_letters)).all()) == 2
+
+
+@pytest.mark.parametrize(
+    "ts",
+    [
+        datetime(2026, 11, 22, 1, 0, 5, 123456, tzinfo=UTC),
+        datetime(2026, 11, 22, 8, 0, 5, 1, tzinfo=timezone(timedelta(hours=7))),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_fast_written_times_read_back_as_the_same_instant(engine, ts):
+    write(engine, [traffic("cam-1", ts, 1), wifi("ap-1", ts, True)])
+    with engine.connect() as conn:
+        stored = {r.ts for r in conn.execute(select(readings.c.ts))}
+        latest_ts = {r.ts for r in queries.latest_by_source(conn)}
+    assert stored == latest_ts == {ts}
+    # The same instant again is a duplicate, whatever its offset.
+    assert write(engine, [traffic("cam-1", ts.astimezone(UTC), 1)]) == []

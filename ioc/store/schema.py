@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy import (
     BigInteger,
@@ -36,6 +37,21 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+@lru_cache(maxsize=8192)
+def sqlite_datetime_text(value: datetime) -> str:
+    """The exact text SQLAlchemy stores for a UTCDateTime on SQLite (naive UTC).
+
+    The ingestor's SQLite fast path binds this text directly; tests check that
+    SQLAlchemy reads it back as the same instant. Cached: a batch formats the
+    same times twice (readings, then latest) and one received_at for all rows.
+    """
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}"
+    )
 
 
 metadata = MetaData()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from operator import itemgetter
 
 from sqlalchemy import Connection, Insert, Table, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +24,7 @@ from ioc.store.schema import (
     latest,
     readings,
     rollups,
+    sqlite_datetime_text,
 )
 
 DEAD_LETTER_PAYLOAD_BYTES = 2048
@@ -38,16 +41,6 @@ class DeadLetter:
     reason: str
     detail: str
     district: str | None = None
-
-
-@dataclass
-class BatchResult:
-    """What a committed batch did."""
-
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: Counter = field(default_factory=Counter)
-    status_updates: int = 0
 
 
 def _insert(conn: Connection, table: Table) -> Insert:
@@ -78,6 +71,13 @@ def _row(reading: Reading, received_at: datetime) -> dict:
     return row
 
 
+DATETIME_COLUMNS = frozenset({"ts", "received_at", "state_since", "since", "minute"})
+# SQLite allows 32,766 bound parameters per statement (3.32 and later).
+SQLITE_MAX_PARAMS = 32_766
+READING_COLUMNS = ("district", "feed", "source", "ts", "received_at", "seq", "name",
+                   *VALUE_COLUMNS)  # fmt: skip
+
+
 def insert_readings(
     conn: Connection, batch: Sequence[Reading], *, received_at: datetime
 ) -> list[Reading]:
@@ -87,6 +87,8 @@ def insert_readings(
         unique.setdefault(_key(reading), reading)
     if not unique:
         return []
+    if conn.dialect.name == "sqlite":
+        return _insert_readings_sqlite(conn, unique, received_at)
     statement = (
         _insert(conn, readings)
         .on_conflict_do_nothing(index_elements=["district", "feed", "source", "ts"])
@@ -95,6 +97,66 @@ def insert_readings(
     rows = [_row(reading, received_at) for reading in unique.values()]
     inserted = conn.execute(statement, rows).all()
     return [unique[tuple(row)] for row in inserted]
+
+
+def _insert_readings_sqlite(
+    conn: Connection, unique: dict[tuple, Reading], received_at: datetime
+) -> list[Reading]:
+    # SQLAlchemy's per-row processing cost more than SQLite itself (about 50 of
+    # the 70 us a message took): bind plain tuples on the driver's cursor.
+    received = sqlite_datetime_text(received_at)
+    by_text: dict[tuple, Reading] = {}
+    rows = []
+    for reading in unique.values():
+        ts = sqlite_datetime_text(reading.ts)
+        by_text[(reading.district, reading.feed, reading.source, ts)] = reading
+        values = reading.values
+        rows.append((reading.district, reading.feed, reading.source, ts, received, reading.seq,
+                     reading.name, *[values.get(name) for name in VALUE_COLUMNS]))  # fmt: skip
+    per_statement = SQLITE_MAX_PARAMS // len(READING_COLUMNS)
+    cursor = conn.connection.driver_connection.cursor()
+    new: list[Reading] = []
+    try:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            cursor.execute(_sqlite_insert_sql(len(chunk)), [x for row in chunk for x in row])
+            new.extend(by_text[tuple(row)] for row in cursor.fetchall())
+    finally:
+        cursor.close()
+    return new
+
+
+@lru_cache(maxsize=64)
+def _sqlite_insert_sql(count: int) -> str:
+    one = "(" + ",".join("?" * len(READING_COLUMNS)) + ")"
+    return (
+        f"INSERT INTO readings ({','.join(READING_COLUMNS)}) VALUES {','.join([one] * count)} "
+        "ON CONFLICT (district, feed, source, ts) DO NOTHING "
+        "RETURNING district, feed, source, ts"
+    )
+
+
+def _execute_many(conn: Connection, statement, rows: list[dict]) -> None:
+    """Run one statement for many rows; on SQLite, compiled once and bound as tuples."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(statement, rows)
+        return
+    compiled = statement.compile(dialect=conn.dialect)
+    names = compiled.positiontup
+    pick = itemgetter(*names)
+    times = [index for index, name in enumerate(names) if name in DATETIME_COLUMNS]
+    params = []
+    for row in rows:
+        values = list(pick(row))
+        for index in times:
+            if values[index] is not None:
+                values[index] = sqlite_datetime_text(values[index])
+        params.append(values)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(compiled.string, params)
+    finally:
+        cursor.close()
 
 
 def upsert_latest(conn: Connection, new: Iterable[Reading], *, received_at: datetime) -> None:
@@ -129,7 +191,8 @@ def upsert_latest(conn: Connection, new: Iterable[Reading], *, received_at: date
         (changed, excluded.state_since),
     ):
         if rows:
-            conn.execute(
+            _execute_many(
+                conn,
                 statement.on_conflict_do_update(
                     index_elements=["district", "feed", "source"],
                     set_={**update, "state_since": since},
