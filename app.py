@@ -12,7 +12,7 @@ import argparse
 import logging
 import sys
 
-from ioc.config import ConfigError, Settings, load_settings, redact_url
+from ioc.config import ConfigError, Settings, configure_logging, load_settings, redact_url
 
 log = logging.getLogger("ioc")
 _built: dict = {}
@@ -116,11 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("werkzeug", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     try:
         run_all_in_one(settings)
     except StartupError as err:

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -40,7 +40,7 @@ MAX_SEQ = 2**63 - 1
 MAX_UNIX_TS = 32_503_680_000
 
 # In the order they are checked.
-REASONS = (
+Reason = Literal[
     "bad_topic",
     "unknown_district",
     "unknown_feed",
@@ -48,7 +48,8 @@ REASONS = (
     "bad_json",
     "invalid_payload",
     "future_timestamp",
-)
+]
+REASONS: tuple[str, ...] = get_args(Reason)
 
 
 def parse_ts(value: Any) -> datetime:
@@ -180,15 +181,7 @@ class StatusReport:
 class Rejection:
     """A message that is not stored as a reading, and why."""
 
-    reason: Literal[
-        "bad_topic",
-        "unknown_district",
-        "unknown_feed",
-        "too_large",
-        "bad_json",
-        "invalid_payload",
-        "future_timestamp",
-    ]
+    reason: Reason
     detail: str = ""
     district: str | None = field(default=None)
 

@@ -29,7 +29,7 @@ from feeds.contract import SUBSCRIPTION
 from feeds.mqtt import connect_kwargs, make_client
 from feeds.writer import InlineWriter, RawMessage, StoreUnavailable, WriterProcess
 from ioc.areas import AreaCatalogue, AreaCatalogueError, load_areas
-from ioc.config import ConfigError, Settings, load_settings, redact_url
+from ioc.config import ConfigError, Settings, configure_logging, load_settings, redact_url
 from ioc.store.engine import make_engine, migrate
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,13 @@ class Ingestor:
         self._stop = threading.Event()
         self._writer: threading.Thread | None = None
         self._client: mqtt.Client | None = None
-        if settings.ingest_writer == "process":
+        # An in-memory SQLite database cannot be shared with a child process.
+        in_memory = engine.url.get_backend_name() == "sqlite" and engine.url.database in (
+            None,
+            "",
+            ":memory:",
+        )
+        if settings.ingest_writer == "process" and not in_memory:
             url = engine.url.render_as_string(hide_password=False)
             self.writer = WriterProcess(url, self.districts, settings.log_level)
         else:
@@ -305,9 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
     try:
         areas = load_areas(settings.areas_file)
         engine = make_engine(settings.database_url)

@@ -49,7 +49,7 @@ from feeds.sim_models import (
     wifi_step,
 )
 from ioc.areas import Area, AreaCatalogue, AreaCatalogueError, load_areas
-from ioc.config import ConfigError, Settings, load_settings, redact_url
+from ioc.config import ConfigError, Settings, configure_logging, load_settings, redact_url
 
 log = logging.getLogger(__name__)
 DEFAULT_URL = "mqtt://127.0.0.1:1883"
@@ -343,9 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("speedup", "scale", "rate", "bad_every"):
         if (value := getattr(args, name)) is not None and not value > 0:
             parser.error(f"--{name.replace('_', '-')} must be more than 0")
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(logging.INFO)
     try:
         areas = load_areas(args.areas)
         sim = Simulator(

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.contract import Reading, Rejection, StatusReport, validate
+from ioc.config import configure_logging
 from ioc.store import writes
 from ioc.store.engine import make_engine
 
@@ -139,7 +140,7 @@ class InlineWriter:
 
 def _serve(url: str, districts: frozenset[str], connection, log_level: str) -> None:
     """Answer writer commands from the ingestor until told to stop or the pipe closes."""
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level)
     writer = InlineWriter(make_engine(url), districts)
     while True:
         try:

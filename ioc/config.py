@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from pathlib import Path
 from typing import Literal
@@ -142,6 +143,16 @@ def describe_errors(err: ValidationError) -> str:
         message = item["msg"].removeprefix("Value error, ")
         lines.append(f"{name}{shown}: {message}")
     return "configuration error: " + "; ".join(lines)
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: str | int) -> None:
+    """Log to stderr in one format for every command; libraries' chatter kept down."""
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    for noisy in ("werkzeug", "alembic", "amqtt", "transitions"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def redact_url(url: str) -> str:
