@@ -153,3 +153,14 @@ def test_fast_written_times_read_back_as_the_same_instant(engine, ts):
     assert stored == latest_ts == {ts}
     # The same instant again is a duplicate, whatever its offset.
     assert write(engine, [traffic("cam-1", ts.astimezone(UTC), 1)]) == []
+
+
+def test_migrations_create_exactly_the_declared_schema(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from ioc.store.schema import metadata
+
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_dead_letters_received_at", "dead_letters", ["received_at"], unique=False)
+    op.create_index("ix_dead_letters_sha", "dead_letters", ["payload_sha256"], unique=False)
 
     op.create_table(
         "district_status",
