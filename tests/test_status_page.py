@@ -58,3 +58,16 @@ def test_unknown_language_falls_back_to_vietnamese(live_app, page):
     page.goto(f"{live_app.base_url}/?lang=xx")
     page.wait_for_selector(".status-table tbody tr")
     assert page.locator("th").first.inner_text() == "Quận/huyện"
+
+
+def test_vietnamese_text_is_set_in_the_served_typeface(live_app, page):
+    fonts: list[str] = []
+    page.on("response", lambda r: fonts.append(r.url) if r.url.endswith(".woff2") else None)
+    page.goto(f"{live_app.base_url}/")
+    page.wait_for_selector(".status-table tbody tr")
+    page.evaluate("document.fonts.ready")
+    assert page.evaluate("document.fonts.check('16px \"Be Vietnam Pro\"', 'Cần Thơ Vĩnh Thạnh')")
+    family = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
+    assert family.startswith('"Be Vietnam Pro"')
+    # The Vietnamese subset came from this server, not a font CDN.
+    assert any("vietnamese" in url and url.startswith(live_app.base_url) for url in fonts)
