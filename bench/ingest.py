@@ -50,7 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from feeds.broker import EmbeddedBroker, wait_for_port
@@ -60,7 +60,7 @@ from feeds.mqtt import BrokerAddress, free_port, make_client
 from ioc.areas import AreaCatalogue, load_areas
 from ioc.config import DEFAULT_AREAS_FILE, Settings
 from ioc.store import queries
-from ioc.store.engine import make_engine, migrate
+from ioc.store.engine import make_engine, migrate, private_schema
 from ioc.store.schema import readings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -310,17 +310,8 @@ def fresh_store(base_url: str | None, workdir: Path) -> Iterator[str]:
                 with contextlib.suppress(OSError):
                     Path(f"{path}{suffix}").unlink()
         return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema(base_url, "bench") as url:
+        yield url
 
 
 # --- Ceiling: a bare paho subscriber --------------------------------------------------

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from feeds.broker import EmbeddedBroker, wait_for_port
 from feeds.contract import status_topic
 from feeds.mqtt import BrokerAddress, free_port, make_client
 from ioc.areas import AreaCatalogue, load_areas
 from ioc.config import DEFAULT_AREAS_FILE, Settings
-from ioc.store.engine import make_engine, migrate
+from ioc.store.engine import make_engine, migrate, private_schema
 
 TEST_MQTT_URL = os.environ.get("IOC_TEST_MQTT_URL") or None
 TEST_DATABASE_URL = os.environ.get("IOC_TEST_DATABASE_URL") or None
@@ -64,17 +64,8 @@ def store_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ioc.db'}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(TEST_DATABASE_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in TEST_DATABASE_URL else "?"
-    try:
-        yield f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema(TEST_DATABASE_URL, "t") as url:
+        yield url
 
 
 @pytest.fixture

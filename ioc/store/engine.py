@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,6 +43,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+@contextmanager
+def private_schema(url: str, prefix: str):
+    """Yield a PostgreSQL URL bound to a new, empty schema; drop it afterwards.
+
+    For tests and benchmarks that need a fresh store on a shared server.
+    """
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def alembic_config(engine: Engine) -> Config:
