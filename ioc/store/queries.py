@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import Connection, Row, func, select
 
 from ioc.store.schema import (
-    dead_letters,
     district_status,
     ingest_counters,
     ingestors,
@@ -46,12 +45,6 @@ def wifi_history(conn: Connection, *, district: str, since: datetime) -> list[Ro
         .where(readings.c.district == district, readings.c.feed == "wifi", readings.c.ts >= since)
         .order_by(readings.c.source, readings.c.ts)
     )
-    return list(conn.execute(query))
-
-
-def recent_dead_letters(conn: Connection, *, limit: int = 50) -> list[Row]:
-    """The newest rejected messages."""
-    query = select(dead_letters).order_by(dead_letters.c.id.desc()).limit(limit)
     return list(conn.execute(query))
 
 
