@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from feeds.mqtt import port_is_free
+from ioc.config import configure_logging
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,10 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=1883, help="TCP port (default 1883)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
     # amqtt logs every packet at INFO; keep the demo's console readable.
-    for name in ("amqtt", "transitions"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    configure_logging(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.port))
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
@@ -183,7 +183,7 @@ class Rejection:
 
     reason: Reason
     detail: str = ""
-    district: str | None = field(default=None)
+    district: str | None = None
 
 
 def topic_for(district: str, feed: str, source: str) -> str:

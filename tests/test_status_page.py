@@ -71,3 +71,17 @@ def test_vietnamese_text_is_set_in_the_served_typeface(live_app, page):
     assert family.startswith('"Be Vietnam Pro"')
     # The Vietnamese subset came from this server, not a font CDN.
     assert any("vietnamese" in url and url.startswith(live_app.base_url) for url in fonts)
+
+
+def test_all_nine_districts_fit_a_1080p_screen_without_scrolling(live_app, browser):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_app.base_url}/")
+        page.wait_for_selector(".status-table tbody tr")
+        page.evaluate("document.fonts.ready")
+        assert page.evaluate("document.documentElement.scrollHeight <= innerHeight")
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        screenshot(page, "status-vi-1920x1080")
+    finally:
+        context.close()
