@@ -32,14 +32,25 @@ def load_areas_checked(settings: Settings):
         raise StartupError(f"configuration error: IOC_AREAS_FILE: {err}") from None
 
 
+def load_kpis_checked(settings: Settings):
+    """Load the KPI thresholds, or say in one line what is wrong with the file."""
+    from ioc.services.kpis import KpiConfigError, load_kpis
+
+    try:
+        return load_kpis(settings.kpis_file)
+    except KpiConfigError as err:
+        raise StartupError(f"configuration error: IOC_KPIS_FILE: {err}") from None
+
+
 def create_app(settings: Settings, areas=None):
     """Build the Dash app on the store named by the settings (no ingestor)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from ioc.web import create_app as build
 
+    kpis = load_kpis_checked(settings)
     try:
-        return build(settings, areas=areas or load_areas_checked(settings))
+        return build(settings, areas=areas or load_areas_checked(settings), kpis=kpis)
     except SQLAlchemyError as err:
         url = redact_url(settings.database_url)
         reason = str(err.__cause__ or err).splitlines()[0]
@@ -69,6 +80,7 @@ def run_all_in_one(settings: Settings) -> None:
             "is in use by another program; stop it or choose another IOC_PORT"
         )
     areas = load_areas_checked(settings)
+    load_kpis_checked(settings)  # before anything starts: a broken file stops us cleanly
     broker = None
     simulate = settings.simulator_enabled  # decided before the broker URL is filled in
     if settings.mqtt_url is None:

@@ -39,13 +39,18 @@ def broker_config(port: int) -> dict:
 
 
 async def serve(port: int) -> None:
-    """Run the broker until cancelled."""
+    """Run the broker until cancelled or until the process that started it is gone."""
     from amqtt.broker import Broker
 
+    parent = os.getppid()
     broker = Broker(broker_config(port))
     await broker.start()
     try:
-        await asyncio.Event().wait()
+        # A parent killed without the chance to stop us (SIGKILL, a crash)
+        # must not leave an orphan broker holding the port and its pipes.
+        while os.getppid() == parent:
+            await asyncio.sleep(1.0)
+        log.warning("the process that started the embedded broker is gone; stopping")
     finally:
         await broker.shutdown()
 

@@ -129,12 +129,17 @@ class Simulator:
         if self._thread:
             self._thread.join(10)
         clients = list(self._clients.items())
+        sent = []
         for district, client in clients:
             if client.is_connected():
-                info = client.publish(status_topic(district), _status(False), qos=1, retain=True)
-                with contextlib.suppress(RuntimeError, ValueError):
-                    info.wait_for_publish(2)
+                sent.append(client.publish(status_topic(district), _status(False), 1, True))
                 self._count("status")
+        # One shared 2-second budget: a slow broker must not hold up Ctrl-C for
+        # 2 s per district.
+        deadline = time.monotonic() + 2.0
+        for info in sent:
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(max(0.05, deadline - time.monotonic()))
         for _district, client in clients:
             client.disconnect()  # first all, so the network threads wind down together
         for _district, client in clients:

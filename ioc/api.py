@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify
@@ -9,6 +10,9 @@ from flask import Blueprint, jsonify
 from ioc.services import get_services
 
 api = Blueprint("api", __name__)
+# Changes whenever the server process starts: a wall that sees a new value
+# after a lost connection reloads, so it runs the new server's pages.
+BOOT_ID = uuid.uuid4().hex[:12]
 
 
 def _error(status: int, message: str, **extra):
@@ -23,6 +27,14 @@ def healthz():
     doc, database_ok = get_services().ops.health(datetime.now(UTC))
     response = jsonify(doc)
     response.status_code = 200 if database_ok else 503
+    return response
+
+
+@api.get("/api/v1/ping")
+def ping():
+    """Answer at once, touching nothing: how a wall tells the server is reachable."""
+    response = jsonify({"ok": True, "boot": BOOT_ID, "time": datetime.now(UTC).isoformat()})
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

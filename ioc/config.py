@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_AREAS_FILE = ROOT / "assets" / "geo" / "can-tho-districts.geojson"
+DEFAULT_KPIS_FILE = ROOT / "ioc" / "defaults" / "kpis.toml"
 ENV_PREFIX = "IOC_"
 
 
@@ -77,6 +78,14 @@ class Settings(BaseSettings):
     backlog_interval_s: int = Field(300, ge=1)
 
     areas_file: Path = DEFAULT_AREAS_FILE
+    # KPI thresholds (ok / warn / alarm) for the wall: a TOML file.
+    kpis_file: Path = DEFAULT_KPIS_FILE
+
+    # Wall display: how often values refresh, and a planned page reload (at a
+    # rotation boundary) every so many hours to bound the browser's memory.
+    wall_refresh_ms: int = Field(2000, ge=500, le=60_000)
+    wall_reload_h: float = Field(6.0, ge=0.1, le=168)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("mqtt_url")
@@ -104,7 +113,7 @@ class Settings(BaseSettings):
             raise ValueError("is not an SQLAlchemy database URL") from err
         return value
 
-    @field_validator("areas_file", "mqtt_ca_file")
+    @field_validator("areas_file", "kpis_file", "mqtt_ca_file")
     @classmethod
     def _file_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():

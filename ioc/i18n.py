@@ -48,6 +48,115 @@ TEXTS: dict[str, dict[str, str]] = {
     "updated": {"vi": "Cập nhật", "en": "Updated"},
     "language": {"vi": "English", "en": "Tiếng Việt"},
     "api_links": {"vi": "API JSON", "en": "JSON API"},
+    # The wall
+    "wall_title": {"vi": "IOC Cần Thơ", "en": "Can Tho IOC"},
+    "scene_overview": {"vi": "Tổng quan thành phố", "en": "City overview"},
+    "scene_traffic": {"vi": "Giao thông", "en": "Traffic"},
+    "scene_wifi": {"vi": "Wifi công cộng", "en": "Public wifi"},
+    "scene_backlog": {"vi": "Dịch vụ công – hồ sơ", "en": "Public services backlog"},
+    "scene_district": {"vi": "Quận/huyện", "en": "District"},
+    "kpi_traffic_flow": {"vi": "Lưu lượng giao thông", "en": "Traffic flow"},
+    "kpi_traffic_speed": {"vi": "Tốc độ trung bình", "en": "Mean speed"},
+    "kpi_wifi_up": {"vi": "Điểm wifi đang hoạt động", "en": "Wifi access points up"},
+    "kpi_wifi_uptime": {"vi": "Thời gian hoạt động wifi 24 giờ", "en": "Wifi uptime, 24 h"},
+    "kpi_backlog_pending": {"vi": "Hồ sơ đang xử lý", "en": "Applications pending"},
+    "kpi_backlog_overdue": {"vi": "Hồ sơ quá hạn", "en": "Applications overdue"},
+    "kpi_backlog_on_time": {"vi": "Giải quyết hôm nay", "en": "Resolved today"},
+    "kpi_ioc_online": {"vi": "IOC quận/huyện trực tuyến", "en": "District IOCs online"},
+    "unit_traffic_flow": {"vi": "xe/phút", "en": "vehicles/min"},
+    "unit_traffic_speed": {"vi": "km/h", "en": "km/h"},
+    "unit_wifi_up": {"vi": "điểm", "en": "APs"},
+    "unit_wifi_uptime": {"vi": "%", "en": "%"},
+    "unit_backlog_pending": {"vi": "hồ sơ", "en": "applications"},
+    "unit_backlog_overdue": {"vi": "hồ sơ", "en": "applications"},
+    "unit_backlog_on_time": {"vi": "hồ sơ", "en": "applications"},
+    "unit_ioc_online": {"vi": "IOC", "en": "IOCs"},
+    "share_wifi_up": {"vi": "{pct} % đang hoạt động", "en": "{pct} % up"},
+    "share_backlog_overdue": {"vi": "{pct} % số hồ sơ đang xử lý", "en": "{pct} % of pending"},
+    "share_backlog_on_time": {"vi": "{pct} % đúng hạn", "en": "{pct} % on time"},
+    "sub_wifi_uptime": {"vi": "trong 24 giờ qua", "en": "over the last 24 h"},
+    "sub_traffic_flow": {"vi": "thường lệ giờ này: {usual}", "en": "usual at this hour: {usual}"},
+    "sub_traffic_speed": {"vi": "có trọng số theo lượng xe", "en": "weighted by vehicles"},
+    "sub_backlog_pending": {
+        "vi": "tiếp nhận hôm nay: {received}",
+        "en": "received today: {received}",
+    },
+    "sub_ioc_offline": {"vi": "mất kết nối: {names}", "en": "offline: {names}"},
+    "sub_ioc_all_online": {"vi": "tất cả đang kết nối", "en": "all connected"},
+    "status_ok": {"vi": "bình thường", "en": "normal"},
+    "status_warn": {"vi": "cần chú ý", "en": "warning"},
+    "status_alarm": {"vi": "báo động", "en": "alarm"},
+    "status_stale": {"vi": "dữ liệu cũ", "en": "stale data"},
+    "status_no_data": {"vi": "chưa có dữ liệu", "en": "no data"},
+    "status_offline": {"vi": "mất kết nối", "en": "offline"},
+    "alarms_title": {"vi": "Cảnh báo hiện tại", "en": "Current alarms"},
+    "no_alarms": {"vi": "Không có cảnh báo", "en": "No alarms"},
+    "ticker_offline": {"vi": "IOC mất kết nối từ {time}", "en": "IOC offline since {time}"},
+    "ticker_stale": {"vi": "{feed}: dữ liệu cũ ({age})", "en": "{feed}: stale data ({age})"},
+    "map_title": {"vi": "Bản đồ quận/huyện theo trạng thái", "en": "Districts by status"},
+    "flow_by_district": {
+        "vi": "Lưu lượng theo quận/huyện (xe/phút)",
+        "en": "Flow by district (vehicles/min)",
+    },
+    "usual_marker": {"vi": "◆ mức thường lệ giờ này", "en": "◆ usual at this hour"},
+    "speed_by_district": {"vi": "Tốc độ trung bình (km/h)", "en": "Mean speed (km/h)"},
+    "today_vs_usual": {
+        "vi": "Hôm nay so với thường lệ (xe/phút, theo giờ)",
+        "en": "Today vs usual (vehicles/min, by hour)",
+    },
+    "today": {"vi": "hôm nay", "en": "today"},
+    "usual": {"vi": "thường lệ 4 tuần", "en": "usual, 4 weeks"},
+    "congested": {"vi": "Điểm ùn tắc nhất", "en": "Most congested"},
+    "occupancy": {"vi": "lấp đầy", "en": "occupancy"},
+    "uptime_by_district": {
+        "vi": "Thời gian hoạt động wifi 24 giờ (%)",
+        "en": "Wifi uptime, 24 h (%)",
+    },
+    "down_by_hour": {
+        "vi": "Điểm wifi mất kết nối theo giờ (24 giờ qua)",
+        "en": "Access points down by hour (last 24 h)",
+    },
+    "aps_down_now": {"vi": "Điểm wifi đang mất kết nối", "en": "Access points down now"},
+    "none_down": {"vi": "Tất cả điểm wifi đang hoạt động", "en": "Every access point is up"},
+    "down_since": {"vi": "từ {time} ({age})", "en": "since {time} ({age})"},
+    "pending_overdue_by_district": {
+        "vi": "Hồ sơ đang xử lý và quá hạn",
+        "en": "Pending and overdue applications",
+    },
+    "intake_vs_resolved": {
+        "vi": "Tiếp nhận và giải quyết hôm nay",
+        "en": "Received and resolved today",
+    },
+    "received_today": {"vi": "tiếp nhận hôm nay", "en": "received today"},
+    "resolved": {"vi": "giải quyết hôm nay", "en": "resolved today"},
+    "within_deadline": {"vi": "đang xử lý, trong hạn", "en": "pending, within deadline"},
+    "hotline": {
+        "vi": "Đường dây nóng 1022 – phản ánh, kiến nghị",
+        "en": "Hotline 1022 – citizens' reports",
+    },
+    "on_time_by_district": {
+        "vi": "Giải quyết đúng hạn hôm nay (%)",
+        "en": "Resolved on time today (%)",
+    },
+    "district_sources": {"vi": "Nguồn cần chú ý", "en": "Sources to watch"},
+    "connection_lost": {
+        "vi": "Mất kết nối tới máy chủ – đang thử lại",
+        "en": "Connection to the server lost – retrying",
+    },
+    "no_updates": {
+        "vi": "Màn hình không nhận được số liệu mới – đang thử lại",
+        "en": "No new data reaching this screen – retrying",
+    },
+    "last_update": {"vi": "cập nhật lần cuối {time}", "en": "last update {time}"},
+    "paused": {"vi": "TẠM DỪNG", "en": "PAUSED"},
+    "bad_param": {
+        "vi": "Tham số không hợp lệ, dùng mặc định: {detail}",
+        "en": "Bad parameter, default used: {detail}",
+    },
+    "keys_hint": {
+        "vi": "← → chuyển cảnh · Space tạm dừng · F toàn màn hình",
+        "en": "← → scene · Space pause · F full screen",
+    },
 }
 
 
@@ -56,10 +165,11 @@ def normalise_lang(value: object, default: str = "vi") -> str:
     return value if isinstance(value, str) and value in LANGS else default
 
 
-def t(key: str, lang: str) -> str:
-    """Translate a text key; a missing key shows itself rather than failing."""
+def t(key: str, lang: str, **values: object) -> str:
+    """Translate a text key, filling ``{name}`` fields; a missing key shows itself."""
     entry = TEXTS.get(key)
-    return entry.get(lang, entry["vi"]) if entry else key
+    text = entry.get(lang, entry["vi"]) if entry else key
+    return text.format(**values) if values else text
 
 
 def number(value: float | int | None, lang: str, digits: int = 0) -> str:

@@ -6,12 +6,15 @@ import logging
 from pathlib import Path
 
 import dash
+import flask
+from flask_compress import Compress
 from sqlalchemy import Engine
 
 from ioc.api import api
 from ioc.areas import AreaCatalogue, load_areas
 from ioc.config import ROOT, Settings
 from ioc.services import EXTENSION_KEY, Services
+from ioc.services.kpis import KpiCatalogue
 from ioc.store.engine import make_engine, migrate
 
 log = logging.getLogger(__name__)
@@ -19,7 +22,11 @@ PAGES = Path(__file__).resolve().parent / "pages"
 
 
 def create_app(
-    settings: Settings, *, engine: Engine | None = None, areas: AreaCatalogue | None = None
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    areas: AreaCatalogue | None = None,
+    kpis: KpiCatalogue | None = None,
 ) -> dash.Dash:
     """Build the engine (migrated), the services and the Dash app; start no feeds."""
     engine = engine or make_engine(settings.database_url)
@@ -35,6 +42,27 @@ def create_app(
         serve_locally=True,
         suppress_callback_exceptions=True,
     )
-    app.server.extensions[EXTENSION_KEY] = Services.build(settings, engine, areas)
+    app.server.extensions[EXTENSION_KEY] = Services.build(settings, engine, areas, kpis)
     app.server.register_blueprint(api)
+    compress(app.server)
     return app
+
+
+def compress(server: flask.Flask) -> None:
+    """Compress responses, assets included (zstd, brotli or gzip, as the browser accepts).
+
+    Not ``Dash(compress=True)``: Dash sets its algorithm list after flask-compress
+    has read it, and streamed assets would then go out uncompressed to a
+    gzip-only client and lose their 304 answers (measured; docs/performance.md).
+    """
+    algorithms = ["zstd", "br", "gzip"]
+    server.config.update(
+        COMPRESS_ALGORITHM=algorithms,
+        COMPRESS_ALGORITHM_STREAMING=algorithms,
+        COMPRESS_STREAMING_ENDPOINT_CONDITIONAL=[
+            rule.endpoint
+            for rule in server.url_map.iter_rules()
+            if rule.endpoint.endswith("dash_assets.static")
+        ],
+    )
+    Compress(server)

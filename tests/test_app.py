@@ -48,14 +48,20 @@ def start(args, env, cwd) -> subprocess.Popen:
 
 
 def stop(proc: subprocess.Popen) -> str:
+    """Stop a program as Ctrl-C would and return its output (a child still holding
+    the pipe must not hang the test: the output is read with a time limit)."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
+    try:
+        output, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
         try:
-            proc.wait(20)
+            output, _ = proc.communicate(timeout=5)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-    return proc.stdout.read() if proc.stdout else ""
+            output = "(the output pipe stayed open: a child process outlived the program)"
+        output = "did not stop within 20 s of SIGINT\n" + (output or "")
+    return output or ""
 
 
 @pytest.mark.parametrize(
@@ -213,7 +219,9 @@ def test_standalone_ingestor_writes_what_it_receives(tmp_path, broker):
 def test_a_broken_areas_file_is_one_line_naming_it(tmp_path, program):
     areas = tmp_path / "areas.geojson"
     areas.write_text('{"type": "FeatureCollection", "features": [{"properties": {"slug": "X Y"}}]}')
-    env = clean_env(IOC_AREAS_FILE=str(areas), IOC_MQTT_URL="mqtt://127.0.0.1:1")
+    env = clean_env(
+        IOC_AREAS_FILE=str(areas), IOC_MQTT_URL="mqtt://127.0.0.1:1", IOC_PORT=str(free_port())
+    )
     result = subprocess.run(
         [sys.executable, *program], env=env, cwd=ROOT, capture_output=True, text=True,
         timeout=60,
@@ -221,4 +229,21 @@ def test_a_broken_areas_file_is_one_line_naming_it(tmp_path, program):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"configuration error: IOC_AREAS_FILE: {areas}: feature 0 has a bad slug 'X Y'"
+    ]
+
+
+def test_a_broken_kpi_file_is_one_line_naming_it(tmp_path):
+    kpis = tmp_path / "kpis.toml"
+    kpis.write_text("[traffic_speed]\ndirection = 'higher'\nwarn = 10\nalarm = 20\n")
+    env = clean_env(
+        IOC_KPIS_FILE=str(kpis), IOC_MQTT_URL="mqtt://127.0.0.1:1", IOC_PORT=str(free_port())
+    )
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")], env=env, cwd=ROOT, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"configuration error: IOC_KPIS_FILE: {kpis}: [traffic_speed] "
+        "alarm must be below or at warn when higher is better"
     ]

@@ -9,8 +9,10 @@ from sqlalchemy import Engine
 
 from ioc.areas import AreaCatalogue
 from ioc.config import Settings
+from ioc.services.kpis import KpiCatalogue, load_kpis
 from ioc.services.live import LiveService
 from ioc.services.ops import OpsService
+from ioc.services.wall import WallService
 
 EXTENSION_KEY = "ioc_services"
 
@@ -24,12 +26,25 @@ class Services:
     areas: AreaCatalogue
     live: LiveService
     ops: OpsService
+    wall: WallService
 
     @classmethod
-    def build(cls, settings: Settings, engine: Engine, areas: AreaCatalogue) -> Services:
-        """Wire the services on one engine."""
+    def build(
+        cls,
+        settings: Settings,
+        engine: Engine,
+        areas: AreaCatalogue,
+        kpis: KpiCatalogue | None = None,
+    ) -> Services:
+        """Wire the services on one engine (KPI thresholds from settings unless given)."""
+        kpis = kpis or load_kpis(settings.kpis_file)
         return cls(
-            settings, engine, areas, LiveService(settings, engine, areas), OpsService(engine)
+            settings,
+            engine,
+            areas,
+            LiveService(settings, engine, areas),
+            OpsService(engine),
+            WallService(settings, engine, areas, kpis),
         )
 
 

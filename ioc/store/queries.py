@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Row, func, select
 
 from ioc.store.schema import (
+    ROLLUP_SUMS,
     district_status,
     ingest_counters,
     ingestors,
     latest,
     readings,
+    rollups,
 )
 
 
@@ -51,3 +53,58 @@ def wifi_history(conn: Connection, *, district: str, since: datetime) -> list[Ro
 def count_readings(conn: Connection) -> int:
     """How many raw readings the store holds."""
     return int(conn.execute(select(func.count()).select_from(readings)).scalar_one())
+
+
+def rollup_minutes(conn: Connection, *, since: datetime, until: datetime) -> list[Row]:
+    """Per-minute rollups of every district and feed in [since, until)."""
+    query = select(rollups).where(rollups.c.minute >= since, rollups.c.minute < until)
+    return list(conn.execute(query))
+
+
+def rollup_totals(conn: Connection, *, feed: str, since: datetime, until: datetime) -> list[Row]:
+    """Per-district sums of one feed's rollups in [since, until)."""
+    query = (
+        select(
+            rollups.c.district,
+            *[func.sum(rollups.c[name]).label(name) for name in ROLLUP_SUMS],
+        )
+        .where(rollups.c.feed == feed, rollups.c.minute >= since, rollups.c.minute < until)
+        .group_by(rollups.c.district)
+    )
+    return list(conn.execute(query))
+
+
+def _hour_of(conn: Connection, column):
+    # Hour buckets in SQL, so 28 days of minutes come back as 28 x 24 rows.
+    # UTC hours are local hours in Asia/Ho_Chi_Minh (UTC+7, no daylight saving).
+    if conn.dialect.name == "postgresql":
+        return func.date_trunc("hour", column)
+    return func.substr(column, 1, 13)  # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff"
+
+
+def _as_hour(value) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC)
+    return datetime.strptime(value, "%Y-%m-%d %H").replace(tzinfo=UTC)
+
+
+def rollup_hours(
+    conn: Connection, *, feed: str, since: datetime, until: datetime
+) -> list[tuple[str, datetime, int, dict[str, float]]]:
+    """Per-district, per-UTC-hour sums of one feed: (district, hour, minutes with data, sums)."""
+    hour = _hour_of(conn, rollups.c.minute).label("hour")
+    query = (
+        select(
+            rollups.c.district,
+            hour,
+            func.count().label("minutes"),
+            *[func.sum(rollups.c[name]).label(name) for name in ROLLUP_SUMS],
+        )
+        .where(rollups.c.feed == feed, rollups.c.minute >= since, rollups.c.minute < until)
+        .group_by(rollups.c.district, hour)
+    )
+    found = []
+    for row in conn.execute(query).mappings():
+        sums = {name: float(row[name] or 0) for name in ROLLUP_SUMS}
+        found.append((row["district"], _as_hour(row["hour"]), int(row["minutes"]), sums))
+    return found

@@ -1,0 +1,358 @@
+/* The wall display's behaviour in the browser (only on /wall; other pages have no #wall-stage).
+ *
+ * - Scale: the stage is 1920 logical pixels wide and scaled to the screen.
+ * - Rotation: scenes (and districts) every N seconds, with a progress bar; a
+ *   district turning "alarm" is shown once, then the rotation resumes.
+ * - Keys: left/right scene, space pause, f full screen. Cursor hidden when idle.
+ * - Connection: /api/v1/ping every second; no answer for 3 s shows the banner,
+ *   an answer hides it; a new server (another boot id) reloads the page.
+ *   Answers without new values for a while show the banner too.
+ * - Unattended: the stage shifts a few pixels every minute against burn-in,
+ *   and the page reloads itself at a rotation boundary every IOC_WALL_RELOAD_H.
+ */
+(function () {
+  "use strict";
+
+  var STAGE_WIDTH = 1920;
+  var EDGE = 6; // screen pixels kept free on each side for the burn-in shift
+  var PING_MS = 1000;
+  var PING_TIMEOUT_MS = 1500;
+  var OFFLINE_AFTER_MS = 3000;
+  var CURSOR_IDLE_MS = 3000;
+  var SHIFT_EVERY_MS = 60000;
+  var DISTRICT_WAIT_MS = 3000; // longest wait for a district scene's values
+
+  var wall = null;
+
+  function Wall(stage) {
+    this.stage = stage;
+    this.root = stage.parentElement;
+    this.config = JSON.parse(stage.getAttribute("data-config"));
+    this.views = this.config.views.length ? this.config.views : [{ scene: "overview", title: "" }];
+    this.index = 0;
+    this.current = null; // the view on screen
+    this.pending = null; // a district view waiting for its values
+    this.pendingSince = 0;
+    this.jump = null; // an alarm district shown out of turn
+    this.jumpQueue = [];
+    this.knownAlarms = null;
+    this.viewStarted = Date.now();
+    this.paused = false;
+    this.loadedAt = Date.now();
+    this.lastPingOk = Date.now();
+    this.offline = false;
+    this.boot = null;
+    this.lastStamp = null;
+    this.lastStampAt = Date.now();
+    this.shiftStep = 0;
+    this.shift = { x: 0, y: 0 };
+  }
+
+  Wall.prototype.start = function () {
+    var self = this;
+    this.fit();
+    window.addEventListener("resize", function () { self.fit(); });
+    this.stage.classList.add("is-ready");
+    this.show(this.views[0]);
+    this.clock();
+    setInterval(function () { self.clock(); }, 1000);
+    setInterval(function () { self.tick(); }, 200);
+    setInterval(function () { self.ping(); }, PING_MS);
+    setInterval(function () { self.moveAgainstBurnIn(); }, SHIFT_EVERY_MS);
+    document.addEventListener("keydown", function (event) { self.key(event); });
+    this.watchCursor();
+    this.ping();
+  };
+
+  /* --- scale and burn-in ------------------------------------------------------- */
+
+  Wall.prototype.fit = function () {
+    var scale = (window.innerWidth - 2 * EDGE) / STAGE_WIDTH;
+    var height = (window.innerHeight - 2 * EDGE) / scale;
+    this.scale = scale;
+    this.stage.style.height = height + "px";
+    this.stage.style.transform =
+      "translate(" + (EDGE + this.shift.x) + "px," + (EDGE + this.shift.y) + "px) scale(" + scale + ")";
+    this.fitTickers();
+  };
+
+  Wall.prototype.moveAgainstBurnIn = function () {
+    // A slow walk around a small square: no element stays on the same pixels for hours.
+    var path = [[0, 0], [3, 0], [6, 0], [6, 3], [6, 6], [3, 6], [0, 6], [0, 3]];
+    this.shiftStep = (this.shiftStep + 1) % path.length;
+    this.shift = { x: path[this.shiftStep][0] - EDGE / 2, y: path[this.shiftStep][1] - EDGE / 2 };
+    this.fit();
+  };
+
+  /* --- rotation ----------------------------------------------------------------- */
+
+  Wall.prototype.sceneOf = function (view) {
+    return document.getElementById("wall-scene-" + view.scene);
+  };
+
+  Wall.prototype.show = function (view) {
+    if (view.scene === "district") {
+      var shown = document.getElementById("wall-district-slug");
+      if (!shown || shown.textContent !== view.district) {
+        window.dash_clientside.set_props("wall-view", { data: view.district });
+        this.pending = view;
+        this.pendingSince = Date.now();
+        return; // shown by tick() once the district's values are in
+      }
+    }
+    this.activate(view);
+  };
+
+  Wall.prototype.activate = function (view) {
+    this.pending = null;
+    this.current = view;
+    this.viewStarted = Date.now();
+    var target = this.sceneOf(view);
+    var scenes = this.stage.querySelectorAll(".scene");
+    for (var i = 0; i < scenes.length; i++) {
+      scenes[i].classList.toggle("is-active", scenes[i] === target);
+    }
+    var title = view.title || (view.district && this.config.districtTitles[view.district]) || "";
+    document.getElementById("wall-scene-title").textContent = title;
+    this.fitTickers();
+  };
+
+  Wall.prototype.step = function (delta) {
+    this.jump = null;
+    this.jumpQueue = [];
+    this.index = (this.index + delta + this.views.length) % this.views.length;
+    this.show(this.views[this.index]);
+  };
+
+  Wall.prototype.boundary = function () {
+    // A rotation boundary: the moment for a planned reload, when the server answers.
+    var age = Date.now() - this.loadedAt;
+    if (age > this.config.reloadH * 3600 * 1000 && !this.offline) {
+      window.location.reload();
+      return true;
+    }
+    return false;
+  };
+
+  Wall.prototype.tick = function () {
+    var now = Date.now();
+    if (this.pending) {
+      var shown = document.getElementById("wall-district-slug");
+      var ready = shown && shown.textContent === this.pending.district;
+      if (ready || now - this.pendingSince > DISTRICT_WAIT_MS) {
+        this.activate(this.pending);
+      }
+    }
+    this.watchAlarms();
+    this.watchStamp(now);
+    var period = (this.config.rotateS || 20) * 1000;
+    var rotating = this.config.rotateS > 0 || this.jump;
+    var elapsed = now - this.viewStarted;
+    this.stage.style.setProperty("--progress", rotating && !this.paused ? Math.min(elapsed / period, 1) : 0);
+    if (this.paused || !rotating || this.pending || elapsed < period) {
+      return;
+    }
+    if (this.boundary()) {
+      return;
+    }
+    if (this.jumpQueue.length) {
+      this.jump = this.jumpQueue.shift();
+      this.show(this.jump);
+    } else if (this.jump) {
+      this.jump = null;
+      this.show(this.views[this.index]); // back to where the rotation was
+    } else if (this.views.length > 1) {
+      this.step(1);
+    } else {
+      this.viewStarted = now;
+    }
+  };
+
+  Wall.prototype.watchAlarms = function () {
+    var holder = document.getElementById("wall-alarm-districts");
+    if (!holder) {
+      return;
+    }
+    var text = holder.textContent;
+    var now = text ? text.split(",") : [];
+    if (this.knownAlarms === null) {
+      this.knownAlarms = now; // alarms already on at load are in the ticker; no jump
+      return;
+    }
+    var self = this;
+    var fresh = now.filter(function (slug) { return self.knownAlarms.indexOf(slug) < 0; });
+    this.knownAlarms = now;
+    if (!fresh.length || this.paused || !this.config.jump) {
+      return;
+    }
+    fresh.forEach(function (slug) {
+      self.jumpQueue.push({ scene: "district", district: slug, alarm: true });
+    });
+    if (!this.jump && !this.pending) {
+      this.jump = this.jumpQueue.shift();
+      this.show(this.jump);
+    }
+  };
+
+  /* --- keys and cursor ------------------------------------------------------------ */
+
+  Wall.prototype.key = function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) {
+      return;
+    }
+    if (event.key === "ArrowRight") {
+      this.step(1);
+    } else if (event.key === "ArrowLeft") {
+      this.step(-1);
+    } else if (event.key === " " || event.code === "Space") {
+      this.paused = !this.paused;
+      document.getElementById("wall-paused").hidden = !this.paused;
+      this.viewStarted = Date.now();
+    } else if (event.key === "f" || event.key === "F") {
+      if (document.fullscreenElement) {
+        document.exitFullscreen();
+      } else if (document.documentElement.requestFullscreen) {
+        document.documentElement.requestFullscreen().catch(function () {});
+      }
+    } else {
+      return;
+    }
+    event.preventDefault();
+  };
+
+  Wall.prototype.watchCursor = function () {
+    var root = this.root;
+    var timer = null;
+    function idle() { root.classList.add("hide-cursor"); }
+    document.addEventListener("mousemove", function () {
+      root.classList.remove("hide-cursor");
+      clearTimeout(timer);
+      timer = setTimeout(idle, CURSOR_IDLE_MS);
+    });
+    timer = setTimeout(idle, CURSOR_IDLE_MS);
+  };
+
+  /* --- clock ------------------------------------------------------------------------ */
+
+  Wall.prototype.clock = function () {
+    var locale = this.config.lang === "vi" ? "vi-VN" : "en-GB";
+    var now = new Date();
+    var time = new Intl.DateTimeFormat(locale, {
+      timeZone: "Asia/Ho_Chi_Minh", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
+    }).format(now);
+    var date = new Intl.DateTimeFormat(locale, {
+      timeZone: "Asia/Ho_Chi_Minh", weekday: "long", day: "2-digit", month: "2-digit", year: "numeric"
+    }).format(now);
+    document.getElementById("wall-clock").textContent = time;
+    document.getElementById("wall-date").textContent = date;
+  };
+
+  /* --- connection --------------------------------------------------------------------- */
+
+  Wall.prototype.ping = function () {
+    var self = this;
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, PING_TIMEOUT_MS);
+    fetch("/api/v1/ping", { cache: "no-store", signal: controller.signal })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("ping " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (body) {
+        self.lastPingOk = Date.now();
+        if (self.boot !== null && body.boot !== self.boot) {
+          window.location.reload(); // a new server: run its pages, not this old copy
+          return;
+        }
+        self.boot = body.boot;
+        self.setOffline(false);
+      })
+      .catch(function () {
+        if (Date.now() - self.lastPingOk > OFFLINE_AFTER_MS) {
+          self.setOffline(true, "connection_lost");
+        }
+      })
+      .finally(function () { clearTimeout(timer); });
+  };
+
+  Wall.prototype.watchStamp = function (now) {
+    var holder = document.getElementById("wall-stamp");
+    var stamp = holder ? holder.textContent : null;
+    if (stamp !== this.lastStamp) {
+      this.lastStamp = stamp;
+      this.lastStampAt = now;
+      if (this.offline === "no_updates") {
+        this.setOffline(false);
+      }
+      return;
+    }
+    var limit = Math.max(3 * this.config.refreshMs, 8000);
+    if (!this.offline && now - this.lastStampAt > limit) {
+      this.setOffline(true, "no_updates");
+    }
+  };
+
+  Wall.prototype.setOffline = function (offline, reason) {
+    if (!offline) {
+      if (this.offline === "no_updates" && Date.now() - this.lastStampAt > 3 * this.config.refreshMs) {
+        return; // the server answers but values still do not arrive
+      }
+      this.offline = false;
+    } else {
+      this.offline = reason;
+    }
+    var banner = document.getElementById("wall-banner");
+    this.root.classList.toggle("is-offline", !!this.offline);
+    banner.hidden = !this.offline;
+    if (this.offline) {
+      document.getElementById("wall-banner-text").textContent = this.config.texts[reason];
+      var updated = document.getElementById("wall-updated");
+      document.getElementById("wall-banner-since").textContent = updated ? updated.textContent : "";
+    }
+  };
+
+  /* --- ticker ------------------------------------------------------------------------- */
+
+  Wall.prototype.fitTickers = function () {
+    var tracks = this.stage.querySelectorAll(".ticker-track");
+    for (var i = 0; i < tracks.length; i++) {
+      var track = tracks[i];
+      var overflow = track.scrollWidth - track.parentElement.clientWidth;
+      track.classList.toggle("is-scrolling", overflow > 0);
+      if (overflow > 0) {
+        track.style.setProperty("--ticker-shift", -overflow + "px");
+        track.style.setProperty("--ticker-s", Math.max(10, overflow / 40) + "s");
+      }
+    }
+  };
+
+  /* --- start once Dash has rendered the page -------------------------------------------- */
+
+  function tryStart() {
+    var stage = document.getElementById("wall-stage");
+    if (!stage || (wall && wall.stage === stage)) {
+      return;
+    }
+    wall = new Wall(stage);
+    window.iocWall = wall; // for the browser tests and a curious operator's console
+    wall.start();
+  }
+
+  var observer = new MutationObserver(tryStart);
+  function observe() {
+    observer.observe(document.body, { childList: true, subtree: true });
+    tryStart();
+  }
+  if (document.body) {
+    observe();
+  } else {
+    document.addEventListener("DOMContentLoaded", observe);
+  }
+  setInterval(function () {
+    if (wall) {
+      wall.fitTickers();
+    }
+  }, 5000);
+})();

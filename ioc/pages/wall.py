@@ -1,0 +1,163 @@
+"""``/wall``: the executive wall display. Scenes rotate in the browser; values refresh in place.
+
+The page is one 1920-pixel-wide stage that ``assets/wall.js`` scales to the
+screen, so a 1080p panel and a 4K wall show the same layout. That script also
+rotates the scenes, takes keys, hides the cursor, shifts the stage against
+burn-in, shows the connection-lost banner and reloads the page on schedule.
+The server's part is one callback: a snapshot per refresh interval (shared by
+every screen) turned into in-place updates.
+"""
+
+from __future__ import annotations
+
+import json
+
+import dash
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from ioc.i18n import local_time, t
+from ioc.services import get_services
+from ioc.wall_view import parse_view
+from widgets.wall_scenes import (
+    output_keys,
+    scene_backlog,
+    scene_overview,
+    scene_traffic,
+    scene_wifi,
+    updates,
+)
+
+dash.register_page(__name__, path="/wall", title="IOC Cần Thơ – màn hình tường", name="wall")
+
+OUTPUT_KEYS = output_keys()
+SCENE_BUILDERS = {
+    "overview": scene_overview,
+    "traffic": scene_traffic,
+    "wifi": scene_wifi,
+    "backlog": scene_backlog,
+}
+
+
+def _title(view: dict, names: dict[str, str], lang: str) -> str:
+    if view["scene"] == "district":
+        return f"{t('scene_district', lang)} · {names[view['district']]}"
+    return t(f"scene_{view['scene']}", lang)
+
+
+def layout(**query) -> html.Div:
+    """Build the wall for the URL's parameters, with the current values already in place."""
+    services = get_services()
+    areas = services.areas
+    view = parse_view(query, areas, services.settings.lang)
+    lang = view.lang
+    snap = services.wall.snapshot()
+    sequence = view.sequence(areas)
+    names = {area.slug: area.name(lang) for area in areas.areas}
+    first_district = next(
+        (v["district"] for v in sequence if v["scene"] == "district"), areas.areas[0].slug
+    )
+    config = {
+        "views": [{**v, "title": _title(v, names, lang)} for v in sequence],
+        "districtTitles": {
+            slug: _title({"scene": "district", "district": slug}, names, lang) for slug in names
+        },
+        "rotateS": view.rotate_s,
+        "jump": view.jump,
+        "refreshMs": services.settings.wall_refresh_ms,
+        "reloadH": services.settings.wall_reload_h,
+        "lang": lang,
+        "texts": {k: t(k, lang) for k in ("connection_lost", "no_updates", "paused")},
+    }
+    # Every scene is in the page (the one callback writes to all of them); the
+    # rotation shows only those asked for.
+    scenes = [build(snap, areas, lang) for build in SCENE_BUILDERS.values()]
+    scenes.append(scene_overview(snap, areas, lang, scope="district", district=first_district))
+    return html.Div(
+        [
+            dcc.Interval(id="wall-tick", interval=services.settings.wall_refresh_ms),
+            dcc.Store(id="wall-view", data=first_district),
+            dcc.Store(id="wall-lang", data=lang),
+            html.Div(
+                [
+                    _header(lang, services.settings.simulator_enabled, snap),
+                    html.Div(id="wall-progress", className="wall-progress"),
+                    html.Main(scenes, className="wall-scenes"),
+                    _footer(view.notices, lang),
+                    html.Div(
+                        [
+                            html.Span(className="mark mark--alarm"),
+                            html.Span(id="wall-banner-text"),
+                            html.Span(id="wall-banner-since", className="banner-since"),
+                        ],
+                        id="wall-banner",
+                        className="wall-banner",
+                        hidden=True,
+                        role="alert",
+                    ),  # fmt: skip
+                    html.Div(
+                        t("paused", lang), id="wall-paused", className="wall-paused", hidden=True
+                    ),  # fmt: skip
+                ],
+                id="wall-stage",
+                className="wall-stage",
+                **{"data-config": json.dumps(config, ensure_ascii=False)},
+            ),
+            html.Div(
+                ",".join(d.slug for d in snap.districts if d.status == "alarm"),
+                id="wall-alarm-districts",
+                hidden=True,
+            ),
+            html.Div(str(int(snap.now.timestamp() * 1000)), id="wall-stamp", hidden=True),
+        ],
+        className="wall-root",
+        lang=lang,
+    )
+
+
+def _header(lang: str, demo: bool, snap) -> html.Header:
+    return html.Header(
+        [
+            html.Div(
+                [html.Span(t("wall_title", lang), className="brand"),
+                 html.Span(id="wall-scene-title", className="scene-title")],
+                className="header-left",
+            ),
+            html.Div(t("demo_label", lang), className="wall-demo", hidden=not demo),
+            html.Div(
+                [html.Span(className="live-dot"),
+                 html.Span(f"{t('updated', lang)} {local_time(snap.now)}", id="wall-updated",
+                           className="updated"),
+                 html.Span(id="wall-clock", className="clock"),
+                 html.Span(id="wall-date", className="date")],
+                className="header-right",
+            ),
+        ],
+        className="wall-header",
+    )  # fmt: skip
+
+
+def _footer(notices, lang: str) -> html.Footer:
+    return html.Footer(
+        [
+            html.Span(t("keys_hint", lang), className="keys-hint"),
+            *[html.Span(notice, className="notice") for notice in notices],
+        ],
+        className="wall-footer",
+    )
+
+
+@callback(
+    [Output(component, prop) for component, prop in OUTPUT_KEYS],
+    Input("wall-tick", "n_intervals"),
+    Input("wall-view", "data"),
+    State("wall-lang", "data"),
+    prevent_initial_call=True,
+)
+def refresh(_tick, district, lang):
+    """Refresh every live part from this interval's snapshot (shared by all screens)."""
+    services = get_services()
+    lang = lang if lang in ("vi", "en") else services.settings.lang
+    if district not in services.areas:
+        district = None
+    values = updates(services.wall.snapshot(), services.areas, lang, district)
+    return [values.get(key, no_update) for key in OUTPUT_KEYS]

@@ -1,0 +1,457 @@
+"""What the wall shows: city and district KPIs with status and trend, alarms, scene data.
+
+One snapshot per refresh interval, whatever the number of screens (BucketCache);
+slower aggregates (trends, 24 h uptime, today's hours) once a minute, the usual
+level of each hour once a day. Nothing here scans raw readings: the newest
+reading per source (``latest``) and the per-minute rollups are enough.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, Row
+
+from ioc.areas import AreaCatalogue
+from ioc.config import Settings
+from ioc.services.cache import BucketCache
+from ioc.services.kpis import KpiCatalogue
+from ioc.services.live import LOCAL_TZ, Freshness
+from ioc.services.status import SEVERITY, Status, worst
+from ioc.store import queries
+
+CITY = "city"
+TREND_MINUTES = 60
+# A desk reports every 5 minutes: a 5-minute window sees each desk about once,
+# so backlog trends are drawn from 5-minute windows, not single minutes.
+BACKLOG_WINDOW = 5
+USUAL_DAYS = 28  # "usual at this hour": the mean of the same hour over four weeks
+HOTLINE_PREFIX = "hotline-1022"  # desks of the citizens' hotline 1022
+LIST_LENGTH = 8
+ONE_MINUTE = timedelta(minutes=1)
+# KPIs whose thresholds judge a percentage while the tile shows a count.
+SHARE_KPIS = frozenset({"wifi_up", "backlog_overdue", "backlog_on_time"})
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One tile's worth: a value, its status, its time and its recent trend."""
+
+    key: str
+    value: float | None
+    status: Status
+    as_of: datetime | None
+    trend: tuple[float | None, ...] = ()
+    total: float | None = None  # the whole a count is part of (access points up / total)
+    share: float | None = None  # the percentage the thresholds judge, when not the value
+
+
+@dataclass(frozen=True)
+class AreaState:
+    """The city or one district: presence, KPIs, worst status."""
+
+    slug: str
+    name_vi: str
+    name_en: str
+    online: bool | None
+    online_since: datetime | None
+    kpis: dict[str, Kpi]
+    status: Status
+    figures: dict[str, float | None] = field(default_factory=dict)
+
+    def name(self, lang: str) -> str:
+        """Return the display name in a language."""
+        return self.name_vi if lang == "vi" else self.name_en
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """One line of the ticker: a KPI past a threshold, an offline IOC or a stale feed."""
+
+    district: str
+    kind: str  # "kpi", "offline" or "stale"
+    key: str  # the KPI or the feed
+    status: Status
+    value: float | None = None
+    since: datetime | None = None
+
+    @property
+    def severity(self) -> int:
+        """Order: alarms and offline IOCs first, then warnings, then stale feeds."""
+        return SEVERITY["alarm"] if self.kind == "offline" else SEVERITY[self.status]
+
+
+@dataclass(frozen=True)
+class WallSnapshot:
+    """Everything every scene needs, for one instant."""
+
+    now: datetime
+    city: AreaState
+    districts: tuple[AreaState, ...]
+    alarms: tuple[Alarm, ...]
+    traffic_today: tuple[float | None, ...]  # city vehicles/min per local hour 0..23
+    traffic_usual: tuple[float | None, ...]
+    congested: tuple[dict, ...]
+    aps_down: tuple[dict, ...]
+    wifi_down_hours: tuple[tuple[datetime, float], ...]  # (hour start, mean APs down)
+
+    def district(self, slug: str) -> AreaState | None:
+        """Return one district's state, or None."""
+        return next((d for d in self.districts if d.slug == slug), None)
+
+
+def _ratio(part: float | None, whole: float | None, scale: float = 100.0) -> float | None:
+    if part is None or not whole:
+        return None
+    return scale * part / whole
+
+
+class WallService:
+    """Builds wall snapshots from the store, cached per time bucket."""
+
+    def __init__(
+        self, settings: Settings, engine: Engine, areas: AreaCatalogue, kpis: KpiCatalogue
+    ) -> None:
+        self.engine = engine
+        self.areas = areas
+        self.kpis = kpis
+        self.freshness = Freshness.from_settings(settings)
+        self.wifi_interval_s = settings.wifi_interval_s
+        self.refresh_ms = settings.wall_refresh_ms
+        self.cache = BucketCache()
+
+    def snapshot(self, now: datetime | None = None) -> WallSnapshot:
+        """The wall's state for the refresh interval holding ``now``."""
+        now = now or datetime.now(UTC)
+        bucket = int(now.timestamp() * 1000) // self.refresh_ms
+        return self.cache.get("snapshot", bucket, lambda: self.build(now))
+
+    # --- building ---------------------------------------------------------------
+
+    def build(self, now: datetime) -> WallSnapshot:
+        """Build a snapshot (uncached): newest readings, presence, cached aggregates."""
+        minute = now.replace(second=0, microsecond=0)
+        with self.engine.connect() as conn:
+            rows = queries.latest_by_source(conn)
+            presence = queries.statuses(conn)
+        slow = self.cache.get("minute", minute, lambda: self._minute_aggregates(minute))
+        local_day = now.astimezone(LOCAL_TZ).date()
+        usual = self.cache.get("day", local_day, lambda: self._usual_profile(now))
+
+        by_district: dict[str, list[Row]] = defaultdict(list)
+        for row in rows:
+            by_district[row.district].append(row)
+        districts = []
+        for area in self.areas.areas:
+            status = presence.get(area.slug)
+            districts.append(
+                self._area_state(
+                    area.slug,
+                    area.name_vi,
+                    area.name_en,
+                    by_district[area.slug],
+                    now,
+                    slow,
+                    online=None if status is None else status.online,
+                    online_since=None if status is None else status.since,
+                    usual=usual.get(area.slug),
+                )  # fmt: skip
+            )
+        known = [row for area in self.areas.areas for row in by_district[area.slug]]
+        city = self._area_state(
+            CITY, "Toàn thành phố", "Whole city", known, now, slow,
+            online=None, online_since=None, usual=usual.get(CITY),
+        )  # fmt: skip
+        today_by_hour = slow["today"].get(CITY, {})
+        local_hour = now.astimezone(LOCAL_TZ).hour
+        return WallSnapshot(
+            now=now,
+            city=city,
+            districts=tuple(districts),
+            alarms=tuple(self._alarms(districts, now)),
+            traffic_today=tuple(
+                today_by_hour.get(h) if h <= local_hour else None for h in range(24)
+            ),
+            traffic_usual=tuple((usual.get(CITY) or {}).get(h) for h in range(24)),
+            congested=tuple(self._congested(known, now)),
+            aps_down=tuple(self._aps_down(known, now)),
+            wifi_down_hours=slow["wifi_down_hours"],
+        )
+
+    def _area_state(
+        self, slug, name_vi, name_en, rows, now, slow, *, online, online_since, usual
+    ) -> AreaState:
+        feeds: dict[str, list[Row]] = defaultdict(list)
+        for row in rows:
+            feeds[row.feed].append(row)
+        trends = slow["trends"].get(slug, {})
+        kpis: dict[str, Kpi] = {}
+        figures: dict[str, float | None] = {}
+        self._traffic(feeds["traffic"], now, trends, kpis)
+        self._wifi(feeds["wifi"], now, trends, slow["uptime"].get(slug), kpis, figures)
+        self._backlog(feeds["backlog"], now, trends, kpis, figures)
+        local_hour = now.astimezone(LOCAL_TZ).hour
+        figures["usual_flow"] = (usual or {}).get(local_hour)
+        # A KPI with nothing to say yet (no_data) does not grey a district whose
+        # other KPIs speak; stale, warn and alarm do count.
+        known = [k.status for k in kpis.values() if k.status != "no_data"]
+        status = worst(known) if known else "no_data"
+        return AreaState(slug, name_vi, name_en, online, online_since, kpis, status, figures)
+
+    def _fresh(self, rows: Iterable[Row], now: datetime) -> list[Row]:
+        return [r for r in rows if not self.freshness.is_stale(r, now)]
+
+    def _kpi(self, key, value, *, stale, as_of, trend=(), total=None, share=None) -> Kpi:
+        judged = share if key in SHARE_KPIS else value
+        status = self.kpis.status(key, judged, stale=stale)
+        if status == "no_data" and value is not None:
+            status = "ok"  # e.g. nothing resolved yet today: no share to judge, nothing wrong
+        return Kpi(key, value, status, as_of, tuple(trend), total, share)
+
+    def _traffic(self, rows, now, trends, kpis) -> None:
+        if not rows:
+            return
+        fresh = self._fresh(rows, now)
+        stale = not fresh
+        as_of = max(r.ts for r in rows)
+        vehicles = sum(r.vehicles for r in fresh)
+        flow = sum(r.vehicles * 60 / r.interval_s for r in fresh) if fresh else None
+        if not fresh:
+            speed = None
+        elif vehicles:
+            speed = sum(r.speed_kmh * r.vehicles for r in fresh) / vehicles
+        else:
+            speed = sum(r.speed_kmh for r in fresh) / len(fresh)
+        minutes = trends.get("traffic", [])
+        kpis["traffic_flow"] = self._kpi(
+            "traffic_flow", flow, stale=stale, as_of=as_of,
+            trend=[m["vehicles_per_min"] if m["n"] else None for m in minutes],
+        )  # fmt: skip
+        kpis["traffic_speed"] = self._kpi(
+            "traffic_speed", speed, stale=stale, as_of=as_of,
+            trend=[_ratio(m["speed_x_vehicles"], m["vehicles"], 1.0) for m in minutes],
+        )  # fmt: skip
+
+    def _wifi(self, rows, now, trends, uptime, kpis, figures) -> None:
+        if not rows:
+            return
+        fresh = self._fresh(rows, now)
+        stale = not fresh
+        as_of = max(r.ts for r in rows)
+        up = sum(1 for r in fresh if r.up)
+        trend = [_ratio(m["up_n"], m["n"]) for m in trends.get("wifi", [])]
+        kpis["wifi_up"] = self._kpi(
+            "wifi_up", up, stale=stale, as_of=as_of, trend=trend, total=len(rows),
+            share=_ratio(up, len(rows)),
+        )  # fmt: skip
+        kpis["wifi_uptime"] = self._kpi(
+            "wifi_uptime", self._uptime(uptime, len(rows), now), stale=stale, as_of=as_of,
+            trend=trend,
+        )  # fmt: skip
+        figures["aps_down"] = len(rows) - up
+
+    def _uptime(self, totals: Row | None, aps: int, now: datetime) -> float | None:
+        """Share of the last 24 h's access point reports that said "up", in %.
+
+        Counted from the per-minute rollups (never the raw readings). A gap in
+        the reports, such as the ingestor being stopped, neither raises nor
+        lowers it: silence is shown as stale, not as an outage.
+        """
+        if totals is None or not totals.n:
+            return None
+        return 100.0 * float(totals.up_n or 0) / float(totals.n)
+
+    def _backlog(self, rows, now, trends, kpis, figures) -> None:
+        if not rows:
+            return
+        fresh = self._fresh(rows, now)
+        stale = not fresh
+        as_of = max(r.ts for r in rows)
+        # Work does not vanish when a desk goes quiet: every desk's last count
+        # stands. "Today" counters count only if reported today (local time).
+        today = now.astimezone(LOCAL_TZ).date()
+        todays = [r for r in rows if r.ts.astimezone(LOCAL_TZ).date() == today]
+        pending = sum(r.pending or 0 for r in rows)
+        overdue = sum(r.overdue or 0 for r in rows)
+        received = sum(r.received_today or 0 for r in todays)
+        resolved = sum(r.resolved_today or 0 for r in todays)
+        on_time = sum(r.resolved_on_time_today or 0 for r in todays)
+        windows = trends.get("backlog", [])
+        desks = len(rows)
+        kpis["backlog_pending"] = self._kpi(
+            "backlog_pending", pending, stale=stale, as_of=as_of,
+            trend=[_ratio(w["pending"], w["n"], desks) for w in windows],
+        )  # fmt: skip
+        kpis["backlog_overdue"] = self._kpi(
+            "backlog_overdue", overdue, stale=stale, as_of=as_of,
+            trend=[_ratio(w["overdue"], w["pending"]) for w in windows],
+            share=_ratio(overdue, pending) if pending else 0.0,
+        )  # fmt: skip
+        kpis["backlog_on_time"] = self._kpi(
+            "backlog_on_time", resolved, stale=stale, as_of=as_of,
+            trend=[_ratio(w["resolved_on_time_today"], w["resolved_today"]) for w in windows],
+            share=_ratio(on_time, resolved),
+        )  # fmt: skip
+        figures["received_today"] = received
+        figures["resolved_today"] = resolved
+        hotline = [r for r in rows if r.source.startswith(HOTLINE_PREFIX)]
+        figures["hotline_pending"] = sum(r.pending or 0 for r in hotline) if hotline else None
+        figures["hotline_overdue"] = sum(r.overdue or 0 for r in hotline) if hotline else None
+        hotline_today = [r for r in hotline if r in todays]
+        figures["hotline_received"] = sum(r.received_today or 0 for r in hotline_today)
+        figures["hotline_resolved"] = sum(r.resolved_today or 0 for r in hotline_today)
+
+    def _alarms(self, districts: list[AreaState], now: datetime) -> list[Alarm]:
+        found: list[Alarm] = []
+        for district in districts:
+            if district.online is False:
+                found.append(
+                    Alarm(district.slug, "offline", "ioc", "alarm", since=district.online_since)
+                )
+            stale_feeds = set()
+            for kpi in district.kpis.values():
+                if kpi.status in ("alarm", "warn"):
+                    value = kpi.share if kpi.share is not None else kpi.value
+                    found.append(Alarm(district.slug, "kpi", kpi.key, kpi.status, value, kpi.as_of))
+                elif kpi.status == "stale":
+                    feed = kpi.key.split("_")[0]
+                    if feed not in stale_feeds:
+                        stale_feeds.add(feed)
+                        found.append(Alarm(district.slug, "stale", feed, "stale", since=kpi.as_of))
+        order = {d.slug: i for i, d in enumerate(districts)}
+        found.sort(key=lambda a: (-a.severity, order[a.district]))
+        return found
+
+    def _congested(self, rows: list[Row], now: datetime) -> list[dict]:
+        moving = [r for r in self._fresh((r for r in rows if r.feed == "traffic"), now)]
+        moving.sort(key=lambda r: (r.speed_kmh, -(r.occupancy or 0)))
+        return [
+            {
+                "district": r.district,
+                "name": r.name or r.source,
+                "speed_kmh": r.speed_kmh,
+                "occupancy": r.occupancy,
+                "status": self.kpis.status("traffic_speed", r.speed_kmh, stale=False),
+                "as_of": r.ts,
+            }
+            for r in moving[:LIST_LENGTH]
+        ]
+
+    def _aps_down(self, rows: list[Row], now: datetime) -> list[dict]:
+        down = [r for r in self._fresh((r for r in rows if r.feed == "wifi"), now) if not r.up]
+        down.sort(key=lambda r: r.state_since or r.ts)
+        return [
+            {"district": r.district, "name": r.name or r.source, "since": r.state_since or r.ts}
+            for r in down[:LIST_LENGTH]
+        ]
+
+    # --- slower aggregates ------------------------------------------------------
+
+    def _minute_aggregates(self, minute: datetime) -> dict:
+        """Trends (last hour), 24 h wifi uptime and outages, today's traffic by hour."""
+        since = minute - timedelta(minutes=TREND_MINUTES)
+        day_start = (
+            minute.astimezone(LOCAL_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+        ).astimezone(UTC)
+        with self.engine.connect() as conn:
+            recent = queries.rollup_minutes(conn, since=since, until=minute)
+            uptime = queries.rollup_totals(
+                conn, feed="wifi", since=minute - timedelta(hours=24), until=minute + ONE_MINUTE
+            )
+            today = queries.rollup_hours(
+                conn, feed="traffic", since=day_start, until=minute + ONE_MINUTE
+            )
+            wifi_hours = queries.rollup_hours(
+                conn, feed="wifi", since=minute - timedelta(hours=23, minutes=minute.minute),
+                until=minute,
+            )  # fmt: skip
+        return {
+            "trends": _trends(recent, since, self.areas.slugs),
+            "uptime": {**{r.district: r for r in uptime}, CITY: _city_totals(uptime)},
+            "today": _hourly_flow(today, days=None),
+            "wifi_down_hours": _down_hours(wifi_hours, self.areas.slugs, self.wifi_interval_s),
+        }
+
+    def _usual_profile(self, now: datetime) -> dict:
+        """Mean traffic flow per local hour over the previous four weeks, per district and city."""
+        day_start = (
+            now.astimezone(LOCAL_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+        ).astimezone(UTC)
+        with self.engine.connect() as conn:
+            hours = queries.rollup_hours(
+                conn, feed="traffic", since=day_start - timedelta(days=USUAL_DAYS), until=day_start
+            )
+        return _hourly_flow(hours, days=USUAL_DAYS)
+
+
+# --- pure helpers (tested directly) -----------------------------------------------
+
+
+def _trends(rows: list[Row], since: datetime, slugs: frozenset[str]) -> dict:
+    """Per area and feed, a list of summed rollups per minute (per window for backlog)."""
+    zero = dict.fromkeys(queries.ROLLUP_SUMS, 0.0)
+    minutes = [since + timedelta(minutes=i) for i in range(TREND_MINUTES)]
+    sums: dict[tuple[str, str, datetime], dict[str, float]] = {}
+    for row in rows:
+        if row.district not in slugs:
+            continue
+        for area in (row.district, CITY):
+            bucket = sums.setdefault((area, row.feed, row.minute), dict(zero))
+            for name in queries.ROLLUP_SUMS:
+                bucket[name] += getattr(row, name) or 0.0
+    trends: dict[str, dict[str, list]] = defaultdict(dict)
+    for area in (*slugs, CITY):
+        for feed in ("traffic", "wifi"):
+            trends[area][feed] = [sums.get((area, feed, m), zero) for m in minutes]
+        windows = []
+        for start in range(0, TREND_MINUTES, BACKLOG_WINDOW):
+            window = dict(zero)
+            for m in minutes[start : start + BACKLOG_WINDOW]:
+                for name, value in sums.get((area, "backlog", m), zero).items():
+                    window[name] += value
+            windows.append(window)
+        trends[area]["backlog"] = windows
+    return trends
+
+
+@dataclass(frozen=True)
+class _Totals:
+    district: str
+    n: float
+    up_n: float
+
+
+def _city_totals(rows: list[Row]) -> _Totals | None:
+    if not rows:
+        return None
+    return _Totals(CITY, sum(r.n or 0 for r in rows), sum(r.up_n or 0 for r in rows))
+
+
+def _hourly_flow(hours: list, *, days: int | None) -> dict[str, dict[int, float]]:
+    """Mean vehicles/min per local hour of day, per district and for the city (summed)."""
+    per_hour: dict[tuple[str, datetime], float] = defaultdict(float)
+    for district, hour, minutes, sums in hours:
+        flow = sums["vehicles_per_min"] / minutes if minutes else 0.0
+        per_hour[(district, hour)] += flow
+        per_hour[(CITY, hour)] += flow
+    collected: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for (area, hour), flow in per_hour.items():
+        collected[area][hour.astimezone(LOCAL_TZ).hour].append(flow)
+    return {
+        area: {h: sum(values) / len(values) for h, values in by_hour.items()}
+        for area, by_hour in collected.items()
+    }
+
+
+def _down_hours(hours: list, slugs: frozenset[str], interval_s: int) -> tuple:
+    """Mean number of access points down in each of the last 24 hours, city-wide."""
+    down: dict[datetime, float] = defaultdict(float)
+    for district, hour, minutes, sums in hours:
+        if district in slugs and minutes:
+            # Reports per minute per AP = 60 / interval; down reports / that = APs down.
+            per_minute = (sums["n"] - sums["up_n"]) / minutes
+            down[hour] += per_minute * interval_s / 60
+    return tuple(sorted(down.items()))

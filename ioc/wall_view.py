@@ -1,0 +1,97 @@
+"""The wall's URL: which scenes, how fast they rotate, which districts, which language.
+
+``/wall?scenes=overview,traffic,wifi&rotate=20&lang=vi&district=rotate&jump=1``. A bad
+value never breaks the wall: it falls back to the default and the wall says
+which parameter it ignored, in a line at the bottom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ioc.areas import AreaCatalogue
+from ioc.i18n import LANGS, t
+
+SCENES = ("overview", "traffic", "wifi", "backlog")
+DEFAULT_ROTATE_S = 20
+MIN_ROTATE_S, MAX_ROTATE_S = 5, 3600
+
+
+@dataclass(frozen=True)
+class WallView:
+    """What one wall screen was asked to show."""
+
+    scenes: tuple[str, ...]
+    rotate_s: int  # 0: no rotation
+    lang: str
+    district: str | None  # None, "rotate", or a district slug
+    jump: bool = True  # show a district that turns "alarm" once, out of turn
+    notices: tuple[str, ...] = field(default=())
+
+    def sequence(self, areas: AreaCatalogue) -> list[dict]:
+        """The rotation: city scenes, then a district scene per district (carousel)."""
+        views = [{"scene": name} for name in self.scenes]
+        if self.district == "rotate":
+            views += [{"scene": "district", "district": area.slug} for area in areas.areas]
+        elif self.district is not None:
+            views.append({"scene": "district", "district": self.district})
+        return views
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def parse_view(query: dict, areas: AreaCatalogue, default_lang: str) -> WallView:
+    """Read the wall's query parameters; bad values give the default and a notice."""
+    notices: list[str] = []
+    raw_lang = _text(query.get("lang"))
+    lang = raw_lang if raw_lang in LANGS else default_lang
+    if raw_lang is not None and raw_lang not in LANGS:
+        notices.append(f"lang={raw_lang[:20]!r} (vi, en)")
+
+    raw_district = _text(query.get("district"))
+    district = None
+    if raw_district in (None, ""):
+        pass
+    elif raw_district == "rotate" or raw_district in areas:
+        district = raw_district
+    else:
+        notices.append(f"district={raw_district[:40]!r} (rotate, {', '.join(sorted(areas.slugs))})")
+
+    raw_scenes = _text(query.get("scenes"))
+    if raw_scenes is None:
+        # A district carousel alone shows districts only; otherwise every city scene.
+        scenes: tuple[str, ...] = () if district == "rotate" else SCENES
+    else:
+        asked = [name.strip() for name in raw_scenes.split(",") if name.strip()]
+        unknown = [name for name in asked if name not in SCENES]
+        scenes = tuple(dict.fromkeys(name for name in asked if name in SCENES))
+        if unknown:
+            shown = ", ".join(repr(name[:20]) for name in unknown[:3])
+            notices.append(f"scenes: {shown} ({', '.join(SCENES)})")
+        if not scenes and district is None:
+            scenes = SCENES
+
+    raw_rotate = _text(query.get("rotate"))
+    rotate = DEFAULT_ROTATE_S
+    if raw_rotate not in (None, ""):
+        try:
+            rotate = int(raw_rotate)
+            if rotate != 0 and not MIN_ROTATE_S <= rotate <= MAX_ROTATE_S:
+                raise ValueError
+        except ValueError:
+            rotate = DEFAULT_ROTATE_S
+            notices.append(
+                f"rotate={raw_rotate[:20]!r} (0, {MIN_ROTATE_S}–{MAX_ROTATE_S} s; {rotate} s used)"
+            )
+    raw_jump = _text(query.get("jump"))
+    jump = True
+    if raw_jump in ("0", "off", "no", "false"):
+        jump = False
+    elif raw_jump not in (None, "", "1", "on", "yes", "true"):
+        notices.append(f"jump={raw_jump[:20]!r} (1, 0)")
+    shown_notices = tuple(t("bad_param", lang, detail=notice) for notice in notices)
+    return WallView(scenes, rotate, lang, district, jump, shown_notices)

@@ -1,0 +1,210 @@
+"""KPI tiles: value and unit, status mark and word, time, a small trend. Data in, components out.
+
+A tile is a box (whose class carries the status) around a body (text) and a
+trend chart. The wall updates the three in place: the class, the body's
+children, and the trend through a ``Patch`` of its y values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dash import Patch, dcc, html
+
+from ioc.i18n import age_text, local_time, number, t
+from ioc.services.wall import Kpi
+from widgets.theme import GRAPH_CONFIG, STATUS_COLOURS, chart_layout
+
+DIGITS = {"traffic_speed": 1, "wifi_uptime": 1}
+TREND_POINTS = 60
+
+
+def tile_id(scope: str, key: str, part: str) -> str:
+    """The component id of one part ("box", "body", "trend") of a tile."""
+    return f"wall-{scope}-{key}-{part}"
+
+
+def status_mark(status: str) -> html.Span:
+    """A shape per status (circle, triangle, square, ring), drawn in CSS: never colour alone."""
+    return html.Span(className=f"mark mark--{status}", **{"aria-hidden": "true"})
+
+
+def status_word(status: str, lang: str) -> html.Span:
+    """The status in words, next to its mark."""
+    return html.Span(t(f"status_{status}", lang), className="status-word")
+
+
+def value_text(key: str, kpi: Kpi | None, lang: str) -> str:
+    """The big number of a tile ("1.234", "98,7", "200 / 204"), or a dash."""
+    if kpi is None or kpi.value is None:
+        return "—"
+    if kpi.total is not None:
+        return f"{number(kpi.value, lang)} / {number(kpi.total, lang)}"
+    return number(kpi.value, lang, DIGITS.get(key, 0))
+
+
+def sub_text(key: str, kpi: Kpi | None, lang: str, figures: dict) -> str:
+    """The line under the value: the judged share, the usual level, today's intake."""
+    if kpi is not None and kpi.share is not None:
+        return t(f"share_{key}", lang, pct=number(kpi.share, lang, 1))
+    if key == "traffic_flow" and figures.get("usual_flow") is not None:
+        return t("sub_traffic_flow", lang, usual=number(figures["usual_flow"], lang))
+    if key == "backlog_pending" and figures.get("received_today") is not None:
+        return t("sub_backlog_pending", lang, received=number(figures["received_today"], lang))
+    if key in ("wifi_uptime", "traffic_speed"):
+        return t(f"sub_{key}", lang)
+    return "\u00a0"
+
+
+def time_text(kpi: Kpi | None, lang: str, now: datetime) -> str:
+    """When the value is from; a stale value says how old it is."""
+    if kpi is None or kpi.as_of is None:
+        return t("status_no_data", lang)
+    when = f"{t('as_of', lang)} {local_time(kpi.as_of)}"
+    if kpi.status == "stale":
+        return f"{t('status_stale', lang)} · {age_text((now - kpi.as_of).total_seconds(), lang)}"
+    return when
+
+
+def tile_status(kpi: Kpi | None) -> str:
+    """The tile's status (no KPI at all: no_data)."""
+    return "no_data" if kpi is None else kpi.status
+
+
+def tile_class(status: str, extra: str = "") -> str:
+    """The class of a tile's box, carrying its status."""
+    return f"tile tile--{status} {extra}".strip()
+
+
+def tile_body(key: str, kpi: Kpi | None, lang: str, now: datetime, figures: dict) -> list:
+    """The text of a tile, rebuilt each refresh (React changes only what differs)."""
+    status = tile_status(kpi)
+    return [
+        html.Div(
+            [status_mark(status), html.Span(t(f"kpi_{key}", lang), className="tile-label")],
+            className="tile-head",
+        ),
+        html.Div(
+            [
+                html.Span(value_text(key, kpi, lang), className="tile-value"),
+                html.Span(t(f"unit_{key}", lang), className="tile-unit"),
+            ],
+            className="tile-main",
+        ),
+        html.Div(sub_text(key, kpi, lang, figures), className="tile-sub"),
+        html.Div(
+            [
+                status_word(status, lang),
+                html.Span(time_text(kpi, lang, now), className="tile-time"),
+            ],
+            className="tile-foot",
+        ),
+    ]
+
+
+def _trend_values(kpi: Kpi | None) -> list[float | None]:
+    return list(kpi.trend) if kpi is not None else []
+
+
+def trend_figure(kpi: Kpi | None) -> dict:
+    """A small line of the last hour, in the tile's status colour."""
+    values = _trend_values(kpi)
+    colour = STATUS_COLOURS[tile_status(kpi)]
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": list(range(len(values))),
+                "y": values,
+                "line": {"color": colour, "width": 3, "shape": "spline", "smoothing": 0.6},
+                "fill": "tozeroy",
+                "fillcolor": colour + "22",
+                "connectgaps": False,
+            }
+        ],
+        "layout": chart_layout(
+            margin={"l": 0, "r": 0, "t": 2, "b": 2},
+            xaxis={"visible": False, "fixedrange": True},
+            yaxis={"visible": False, "fixedrange": True, "rangemode": "tozero"},
+        ),
+    }
+
+
+def trend_patch(kpi: Kpi | None) -> Patch:
+    """Update a trend in place: new y values and colour, nothing rebuilt."""
+    values = _trend_values(kpi)
+    colour = STATUS_COLOURS[tile_status(kpi)]
+    patch = Patch()
+    patch["data"][0]["x"] = list(range(len(values)))
+    patch["data"][0]["y"] = values
+    patch["data"][0]["line"]["color"] = colour
+    patch["data"][0]["fillcolor"] = colour + "22"
+    return patch
+
+
+def kpi_tile(
+    scope: str, key: str, kpi: Kpi | None, lang: str, now: datetime, figures: dict
+) -> html.Div:
+    """A whole tile, as first rendered."""
+    return html.Div(
+        [
+            html.Div(tile_body(key, kpi, lang, now, figures), id=tile_id(scope, key, "body")),
+            dcc.Graph(
+                id=tile_id(scope, key, "trend"),
+                figure=trend_figure(kpi),
+                config=GRAPH_CONFIG,
+                className="tile-trend",
+            ),
+        ],
+        id=tile_id(scope, key, "box"),
+        className=tile_class(tile_status(kpi)),
+    )
+
+
+def presence_tile(scope: str, districts, lang: str) -> html.Div:
+    """The "district IOCs online" tile (no trend: presence is a state, not a series)."""
+    return html.Div(
+        presence_body(districts, lang),
+        id=tile_id(scope, "ioc_online", "box"),
+        className=tile_class(presence_status(districts), "tile--presence"),
+    )
+
+
+def presence_status(districts) -> str:
+    """Alarm when a district IOC is offline; no_data before any reported."""
+    known = [d for d in districts if d.online is not None]
+    if not known:
+        return "no_data"
+    return "alarm" if any(d.online is False for d in known) else "ok"
+
+
+def presence_body(districts, lang: str) -> list:
+    """The text of the presence tile."""
+    status = presence_status(districts)
+    online = sum(1 for d in districts if d.online)
+    offline = [d.name(lang) for d in districts if d.online is False]
+    sub = (
+        t("sub_ioc_offline", lang, names=", ".join(offline))
+        if offline
+        else t("sub_ioc_all_online", lang)
+    )
+    parts = [
+        html.Div(
+            [status_mark(status), html.Span(t("kpi_ioc_online", lang), className="tile-label")],
+            className="tile-head",
+        ),
+        html.Div(
+            [
+                html.Span(
+                    f"{number(online, lang)} / {number(len(districts), lang)}",
+                    className="tile-value",
+                ),
+                html.Span(t("unit_ioc_online", lang), className="tile-unit"),
+            ],
+            className="tile-main",
+        ),
+        html.Div(sub, className="tile-sub"),
+        html.Div([status_word(status, lang)], className="tile-foot"),
+    ]
+    return [html.Div(parts)]  # one wrapper, as in KPI tiles

@@ -1,0 +1,339 @@
+"""The wall's scenes, built from a snapshot; and the in-place updates of every live part.
+
+``scene_*`` build the sections as first rendered. ``updates`` returns, for the
+same snapshot, the new value of each live property keyed by (component id,
+property): text as children, status as className, charts as a ``Patch``. The
+page's one callback returns them in the order of ``OUTPUTS``.
+"""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from ioc.areas import AreaCatalogue
+from ioc.i18n import local_time, t
+from ioc.services.wall import AreaState, WallSnapshot
+from widgets import wall_charts as charts
+from widgets.district_map import map_figure, map_patch
+from widgets.theme import GRAPH_CONFIG, STATUS_COLOURS
+from widgets.tiles import (
+    kpi_tile,
+    presence_body,
+    presence_status,
+    presence_tile,
+    tile_body,
+    tile_class,
+    tile_id,
+    tile_status,
+    trend_patch,
+)
+
+KPIS = (
+    "traffic_flow",
+    "traffic_speed",
+    "wifi_up",
+    "wifi_uptime",
+    "backlog_pending",
+    "backlog_overdue",
+    "backlog_on_time",
+)
+SCOPES = ("city", "district")
+PENDING = "#4cc3ff"
+RESOLVED = STATUS_COLOURS["ok"]
+
+
+def _graph(component_id: str, figure: dict, class_name: str = "chart") -> dcc.Graph:
+    return dcc.Graph(id=component_id, figure=figure, config=GRAPH_CONFIG, className=class_name)
+
+
+def _panel(title: str, body, class_name: str = "") -> html.Div:
+    return html.Div(
+        [html.H3(title, className="panel-title"), body], className=f"panel {class_name}"
+    )
+
+
+def _names(catalogue: AreaCatalogue, lang: str) -> dict[str, str]:
+    return {area.slug: area.name(lang) for area in catalogue.areas}
+
+
+def _scope_state(snap: WallSnapshot, scope: str, district: str | None) -> AreaState | None:
+    return snap.city if scope == "city" else snap.district(district or "")
+
+
+def _scope_alarms(snap: WallSnapshot, scope: str, district: str | None):
+    return snap.alarms if scope == "city" else [a for a in snap.alarms if a.district == district]
+
+
+def _presence_of(snap: WallSnapshot, scope: str, district: str | None) -> list:
+    if scope == "city":
+        return list(snap.districts)
+    state = snap.district(district or "")
+    return [state] if state else []
+
+
+# --- first render ---------------------------------------------------------------------
+
+
+def scene_overview(
+    snap: WallSnapshot, catalogue: AreaCatalogue, lang: str, scope: str = "city",
+    district: str | None = None,
+) -> html.Section:  # fmt: skip
+    """City overview (or one district's): map, KPI tiles, alarm ticker."""
+    state = _scope_state(snap, scope, district)
+    kpis = state.kpis if state else {}
+    figures = state.figures if state else {}
+    tiles = [kpi_tile(scope, key, kpis.get(key), lang, snap.now, figures) for key in KPIS]
+    tiles.append(presence_tile(scope, _presence_of(snap, scope, district), lang))
+    focus = district if scope == "district" else None
+    names = _names(catalogue, lang)
+    marker = []
+    if scope == "district":
+        # What the district scene shows now: the wall's script waits for this to
+        # match the district it rotates to before it shows the scene.
+        marker = [
+            html.Span(state.name(lang) if state else "", id="wall-district-name", hidden=True),
+            html.Span(district or "", id="wall-district-slug", hidden=True),
+        ]
+    return html.Section(
+        [
+            *marker,
+            html.Div(
+                _graph(f"wall-{scope}-map", map_figure(catalogue, snap.districts, lang, focus)),
+                className="overview-map",
+            ),
+            html.Div(tiles, className="tile-grid"),
+            html.Div(
+                [
+                    html.Span(t("alarms_title", lang), className="ticker-title"),
+                    html.Div(
+                        html.Div(
+                            charts.ticker_items(
+                                _scope_alarms(snap, scope, district), names, lang, snap.now
+                            ),
+                            id=f"wall-{scope}-ticker",
+                            className="ticker-track",
+                        ),
+                        className="ticker-window",
+                    ),
+                ],
+                className="ticker",
+            ),
+        ],
+        id=f"wall-scene-{'overview' if scope == 'city' else 'district'}",
+        className="scene scene--overview",
+        **{"data-scene": "overview" if scope == "city" else "district"},
+    )
+
+
+def scene_traffic(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> html.Section:
+    """Flow and speed per district, today against the usual day, the slowest cameras."""
+    figures = _traffic_figures(snap, catalogue, lang)
+    return html.Section(
+        [
+            _panel(t("flow_by_district", lang) + "  " + t("usual_marker", lang),
+                   _graph("wall-traffic-flow", figures["wall-traffic-flow"])),
+            _panel(t("speed_by_district", lang),
+                   _graph("wall-traffic-speed", figures["wall-traffic-speed"])),
+            _panel(t("today_vs_usual", lang),
+                   _graph("wall-traffic-hours", figures["wall-traffic-hours"])),
+            _panel(t("congested", lang), html.Ul(
+                charts.congested_list(snap.congested, _names(catalogue, lang), lang),
+                id="wall-traffic-congested", className="rows")),
+        ],
+        id="wall-scene-traffic",
+        className="scene scene--grid",
+        **{"data-scene": "traffic"},
+    )  # fmt: skip
+
+
+def scene_wifi(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> html.Section:
+    """Uptime per district, outages by hour, access points down now."""
+    figures = _wifi_figures(snap, catalogue, lang)
+    return html.Section(
+        [
+            _panel(t("uptime_by_district", lang),
+                   _graph("wall-wifi-uptime", figures["wall-wifi-uptime"])),
+            _panel(t("down_by_hour", lang),
+                   _graph("wall-wifi-hours", figures["wall-wifi-hours"])),
+            _panel(t("aps_down_now", lang), html.Ul(
+                charts.down_list(snap.aps_down, _names(catalogue, lang), lang, snap.now),
+                id="wall-wifi-down", className="rows rows--two"), "panel--wide"),
+        ],
+        id="wall-scene-wifi",
+        className="scene scene--grid",
+        **{"data-scene": "wifi"},
+    )  # fmt: skip
+
+
+def scene_backlog(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> html.Section:
+    """Pending and overdue per district, intake against resolution, the 1022 hotline."""
+    figures = _backlog_figures(snap, catalogue, lang)
+    return html.Section(
+        [
+            _panel(t("pending_overdue_by_district", lang),
+                   _graph("wall-backlog-pending", figures["wall-backlog-pending"])),
+            _panel(t("intake_vs_resolved", lang),
+                   _graph("wall-backlog-flow", figures["wall-backlog-flow"])),
+            _panel(t("hotline", lang), html.Div(
+                charts.hotline_panel(snap.city.figures, lang), id="wall-backlog-hotline",
+                className="cells")),
+            _panel(t("on_time_by_district", lang),
+                   _graph("wall-backlog-on-time", figures["wall-backlog-on-time"])),
+        ],
+        id="wall-scene-backlog",
+        className="scene scene--grid",
+        **{"data-scene": "backlog"},
+    )  # fmt: skip
+
+
+# --- figures shared by first render and updates ------------------------------------------
+
+
+def _kpi_values(snap: WallSnapshot, key: str, *, share: bool = False):
+    values, statuses = [], []
+    for district in snap.districts:
+        kpi = district.kpis.get(key)
+        values.append(None if kpi is None else (kpi.share if share else kpi.value))
+        statuses.append(tile_status(kpi))
+    return values, statuses
+
+
+def _traffic_figures(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> dict:
+    names = [d.name(lang) for d in snap.districts]
+    flow, flow_status = _kpi_values(snap, "traffic_flow")
+    speed, speed_status = _kpi_values(snap, "traffic_speed")
+    usual = [d.figures.get("usual_flow") for d in snap.districts]
+    return {
+        "wall-traffic-flow": charts.district_bars(names, flow, flow_status, lang, markers=usual),
+        "wall-traffic-speed": charts.district_bars(names, speed, speed_status, lang, digits=1),
+        "wall-traffic-hours": charts.hourly_lines(snap.traffic_today, snap.traffic_usual, lang),
+    }
+
+
+def _wifi_figures(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> dict:
+    names = [d.name(lang) for d in snap.districts]
+    uptime, statuses = _kpi_values(snap, "wifi_uptime")
+    return {
+        "wall-wifi-uptime": charts.district_bars(
+            names, uptime, statuses, lang, digits=1, suffix=" %", upper=118
+        ),
+        "wall-wifi-hours": charts.down_hours(snap.wifi_down_hours, lang),
+    }
+
+
+def _backlog_figures(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> dict:
+    names = [d.name(lang) for d in snap.districts]
+    pending, _ = _kpi_values(snap, "backlog_pending")
+    overdue, _ = _kpi_values(snap, "backlog_overdue")
+    on_time, statuses = _kpi_values(snap, "backlog_on_time", share=True)
+    not_overdue = [
+        None if p is None else p - (o or 0) for p, o in zip(pending, overdue, strict=True)
+    ]
+    received = [d.figures.get("received_today") for d in snap.districts]
+    resolved = [d.figures.get("resolved_today") for d in snap.districts]
+    return {
+        "wall-backlog-pending": charts.grouped_bars(
+            names,
+            [(t("within_deadline", lang), not_overdue, PENDING),
+             (t("kpi_backlog_overdue", lang), overdue, STATUS_COLOURS["alarm"])],
+            lang, stacked=True,
+        ),
+        "wall-backlog-flow": charts.grouped_bars(
+            names,
+            [(t("received_today", lang), received, PENDING),
+             (t("resolved", lang), resolved, RESOLVED)],
+            lang,
+        ),
+        "wall-backlog-on-time": charts.district_bars(
+            names, on_time, statuses, lang, digits=1, suffix=" %", upper=118
+        ),
+    }  # fmt: skip
+
+
+# --- updates --------------------------------------------------------------------------------
+
+
+def _scope_updates(
+    out: dict, snap: WallSnapshot, catalogue: AreaCatalogue, lang: str, scope: str,
+    district: str | None,
+) -> None:  # fmt: skip
+    state = _scope_state(snap, scope, district)
+    if state is None:
+        return
+    for key in KPIS:
+        kpi = state.kpis.get(key)
+        out[(tile_id(scope, key, "box"), "className")] = tile_class(tile_status(kpi))
+        out[(tile_id(scope, key, "body"), "children")] = tile_body(
+            key, kpi, lang, snap.now, state.figures
+        )
+        out[(tile_id(scope, key, "trend"), "figure")] = trend_patch(kpi)
+    present = _presence_of(snap, scope, district)
+    out[(tile_id(scope, "ioc_online", "box"), "children")] = presence_body(present, lang)
+    out[(tile_id(scope, "ioc_online", "box"), "className")] = tile_class(
+        presence_status(present), "tile--presence"
+    )
+    focus = district if scope == "district" else None
+    out[(f"wall-{scope}-map", "figure")] = map_patch(snap.districts, lang, focus)
+    out[(f"wall-{scope}-ticker", "children")] = charts.ticker_items(
+        _scope_alarms(snap, scope, district), _names(catalogue, lang), lang, snap.now
+    )
+
+
+def updates(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str, district: str | None) -> dict:
+    """Every live property's new value for this snapshot (district scope only when shown)."""
+    out: dict = {}
+    _scope_updates(out, snap, catalogue, lang, "city", None)
+    if district is not None and snap.district(district) is not None:
+        _scope_updates(out, snap, catalogue, lang, "district", district)
+        state = snap.district(district)
+        out[("wall-district-name", "children")] = state.name(lang)
+        out[("wall-district-slug", "children")] = district
+    names = _names(catalogue, lang)
+    for build in (_traffic_figures, _wifi_figures, _backlog_figures):
+        for component_id, figure in build(snap, catalogue, lang).items():
+            out[(component_id, "figure")] = charts.figure_patch(figure)
+    out[("wall-traffic-congested", "children")] = charts.congested_list(snap.congested, names, lang)
+    out[("wall-wifi-down", "children")] = charts.down_list(snap.aps_down, names, lang, snap.now)
+    out[("wall-backlog-hotline", "children")] = charts.hotline_panel(snap.city.figures, lang)
+    out[("wall-updated", "children")] = f"{t('updated', lang)} {local_time(snap.now)}"
+    out[("wall-alarm-districts", "children")] = ",".join(
+        d.slug for d in snap.districts if d.status == "alarm"
+    )
+    out[("wall-stamp", "children")] = str(int(snap.now.timestamp() * 1000))
+    return out
+
+
+def output_keys() -> list[tuple[str, str]]:
+    """Every (id, property) the refresh callback writes, in a fixed order."""
+    keys: list[tuple[str, str]] = []
+    for scope in SCOPES:
+        for key in KPIS:
+            keys += [
+                (tile_id(scope, key, "box"), "className"),
+                (tile_id(scope, key, "body"), "children"),
+                (tile_id(scope, key, "trend"), "figure"),
+            ]
+        keys += [
+            (tile_id(scope, "ioc_online", "box"), "children"),
+            (tile_id(scope, "ioc_online", "box"), "className"),
+            (f"wall-{scope}-map", "figure"),
+            (f"wall-{scope}-ticker", "children"),
+        ]
+    keys += [("wall-district-name", "children"), ("wall-district-slug", "children")]
+    keys += [
+        (cid, "figure")
+        for cid in (
+            "wall-traffic-flow", "wall-traffic-speed", "wall-traffic-hours",
+            "wall-wifi-uptime", "wall-wifi-hours",
+            "wall-backlog-pending", "wall-backlog-flow", "wall-backlog-on-time",
+        )
+    ]  # fmt: skip
+    keys += [
+        ("wall-traffic-congested", "children"),
+        ("wall-wifi-down", "children"),
+        ("wall-backlog-hotline", "children"),
+        ("wall-updated", "children"),
+        ("wall-alarm-districts", "children"),
+        ("wall-stamp", "children"),
+    ]
+    return keys
