@@ -87,7 +87,7 @@ def run_all_in_one(settings: Settings) -> None:
         broker = EmbeddedBroker(choose_port(settings.embedded_broker_port))
         broker.start()
         log.info("embedded MQTT broker listening on %s (loopback only)", broker.url)
-        settings = settings.model_copy(update={"mqtt_url": broker.url})
+        settings = settings.model_copy(update={"mqtt_url": broker.url, "simulate": simulate})
     try:
         app = create_app(settings, areas)
     except Exception:

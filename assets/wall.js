@@ -107,6 +107,7 @@
     this.pending = null;
     this.current = view;
     this.viewStarted = Date.now();
+    this.stage.style.setProperty("--progress", 0);
     var target = this.sceneOf(view);
     var scenes = this.stage.querySelectorAll(".scene");
     for (var i = 0; i < scenes.length; i++) {

@@ -63,6 +63,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "kpi_backlog_overdue": {"vi": "Hồ sơ quá hạn", "en": "Applications overdue"},
     "kpi_backlog_on_time": {"vi": "Giải quyết hôm nay", "en": "Resolved today"},
     "kpi_ioc_online": {"vi": "IOC quận/huyện trực tuyến", "en": "District IOCs online"},
+    "since": {"vi": "từ", "en": "since"},
     "unit_traffic_flow": {"vi": "xe/phút", "en": "vehicles/min"},
     "unit_traffic_speed": {"vi": "km/h", "en": "km/h"},
     "unit_wifi_up": {"vi": "điểm", "en": "APs"},

@@ -189,19 +189,22 @@ def presence_body(districts, lang: str) -> list:
         if offline
         else t("sub_ioc_all_online", lang)
     )
+    if len(districts) == 1:  # one district's scene: its IOC, online or not, since when
+        (district,) = districts
+        word = {True: "online", False: "offline", None: "unknown"}[district.online]
+        value, unit = t(word, lang), ""
+        since = district.online_since
+        sub = f"{t('since', lang)} {local_time(since)}" if since else "\u00a0"
+    else:
+        value = f"{number(online, lang)} / {number(len(districts), lang)}"
+        unit = t("unit_ioc_online", lang)
     parts = [
         html.Div(
             [status_mark(status), html.Span(t("kpi_ioc_online", lang), className="tile-label")],
             className="tile-head",
         ),
         html.Div(
-            [
-                html.Span(
-                    f"{number(online, lang)} / {number(len(districts), lang)}",
-                    className="tile-value",
-                ),
-                html.Span(t("unit_ioc_online", lang), className="tile-unit"),
-            ],
+            [html.Span(value, className="tile-value"), html.Span(unit, className="tile-unit")],
             className="tile-main",
         ),
         html.Div(sub, className="tile-sub"),
