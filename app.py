@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from ioc.config import ConfigError, Settings, configure_logging, load_settings, redact_url
@@ -103,7 +104,11 @@ def run_all_in_one(settings: Settings) -> None:
         simulator.start()
         log.info("simulator publishing demo feeds to %s", redact_url(settings.mqtt_url))
     url = f"http://{settings.host}:{settings.port}/"
-    print(f"IOC dashboard: {url}  (status page; JSON API at {url}api/v1/districts)", flush=True)
+    print(
+        f"IOC dashboard: {url}wall  (wall display; status page at {url}, "
+        f"JSON API at {url}api/v1/districts)",
+        flush=True,
+    )
     try:
         app.run(host=settings.host, port=settings.port, debug=False, threaded=True)
     finally:
@@ -112,6 +117,21 @@ def run_all_in_one(settings: Settings) -> None:
         ingestor.stop()
         if broker is not None:
             broker.stop()
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """Stop cleanly (simulator, ingestor, broker in turn) on Ctrl-C and on SIGTERM.
+
+    Set explicitly: a program started in the background by a script inherits
+    SIGINT ignored, and Python then never raises KeyboardInterrupt; SIGTERM
+    (systemd, docker stop) would otherwise kill it without the clean stop.
+    """
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         print(err, file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    stop_on_signals()
     try:
         run_all_in_one(settings)
     except StartupError as err:

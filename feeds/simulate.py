@@ -363,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{redact_url(args.url)} (speedup x{args.speedup:g}); Ctrl+C stops"
     )
     previous = signal.signal(signal.SIGTERM, lambda *_: sim._stop.set())
+    # Ctrl-C stops it even when started in the background (SIGINT inherited ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         sim.run_for(args.duration)
     except KeyboardInterrupt:

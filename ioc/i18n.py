@@ -49,6 +49,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "language": {"vi": "English", "en": "Tiếng Việt"},
     "api_links": {"vi": "API JSON", "en": "JSON API"},
     # The wall
+    "wall_link": {"vi": "Màn hình tường", "en": "Wall display"},
     "wall_title": {"vi": "IOC Cần Thơ", "en": "Can Tho IOC"},
     "scene_overview": {"vi": "Tổng quan thành phố", "en": "City overview"},
     "scene_traffic": {"vi": "Giao thông", "en": "Traffic"},

@@ -59,7 +59,8 @@ LAYOUT_CHECK = """
     if (!inside(el)) problems.push('outside the screen: ' + el.className);
     if (el.scrollHeight > el.clientHeight + 1) problems.push('overflows: ' + el.className);
   }
-  for (const el of scene.querySelectorAll('.tile-label, .tile-value, .tile-sub, .panel-title')) {
+  const texts = '.tile-label, .tile-main, .tile-sub, .tile-foot, .panel-title, .row';
+  for (const el of scene.querySelectorAll(texts)) {
     if (el.scrollWidth > el.clientWidth + 1) problems.push('cut: ' + el.textContent);
   }
   const plots = scene.querySelectorAll('.js-plotly-plot');

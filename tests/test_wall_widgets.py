@@ -12,7 +12,15 @@ from ioc.wall_view import DEFAULT_ROTATE_S, SCENES, parse_view
 from widgets import wall_charts as charts
 from widgets.district_map import area_shapes, map_figure, map_patch
 from widgets.theme import OFFLINE_SYMBOL, STATUS_COLOURS, STATUS_SYMBOLS
-from widgets.tiles import tile_body, tile_class, time_text, trend_figure, trend_patch, value_text
+from widgets.tiles import (
+    tile_body,
+    tile_class,
+    time_text,
+    trend_figure,
+    trend_patch,
+    unit_text,
+    value_text,
+)
 
 NOW = datetime(2026, 11, 23, 3, 0, 30, tzinfo=UTC)
 
@@ -40,13 +48,20 @@ def state(slug, status="ok", online=True, name=None) -> AreaState:
         ("traffic_flow", Kpi("traffic_flow", 1234.4, "ok", NOW), "vi", "1.234"),
         ("traffic_flow", Kpi("traffic_flow", 1234.4, "ok", NOW), "en", "1,234"),
         ("traffic_speed", Kpi("traffic_speed", 36.66, "ok", NOW), "vi", "36,7"),
-        ("wifi_up", Kpi("wifi_up", 200, "ok", NOW, total=204, share=98.0), "vi", "200 / 204"),
+        ("wifi_up", Kpi("wifi_up", 1490, "ok", NOW, total=1601, share=93.0), "vi", "1.490"),
         ("traffic_flow", Kpi("traffic_flow", None, "stale", NOW), "vi", "—"),
         ("traffic_flow", None, "en", "—"),
     ],
 )
 def test_tile_values_are_formatted_per_language(key, kpi, lang, shown):
     assert value_text(key, kpi, lang) == shown
+
+
+def test_a_part_of_a_whole_says_of_how_many():
+    kpi = Kpi("wifi_up", 1490, "warn", NOW, total=1601, share=93.1)
+    assert unit_text("wifi_up", kpi, "vi") == "/ 1.601 điểm"
+    assert unit_text("wifi_up", kpi, "en") == "/ 1,601 APs"
+    assert unit_text("traffic_flow", None, "vi") == "xe/phút"
 
 
 def test_a_tile_says_its_status_in_words_and_its_time_in_can_tho():
@@ -143,7 +158,7 @@ def test_every_wall_chart_uses_only_trace_types_of_the_served_plotly_bundle(area
 
 def test_bars_say_no_data_rather_than_zero():
     figure = charts.district_bars(["A", "B"], [12.5, None], ["ok", "no_data"], "vi", digits=1)
-    assert figure["data"][0]["text"] == ["12,5", "chưa có dữ liệu"]
+    assert figure["data"][1]["text"] == ["12,5", "chưa có dữ liệu"]
     assert figure["data"][0]["marker"]["color"] == [STATUS_COLOURS["ok"], STATUS_COLOURS["no_data"]]
 
 
@@ -232,3 +247,12 @@ def test_a_broken_kpi_file_is_one_clear_message(tmp_path, content, message):
     with pytest.raises(KpiConfigError) as caught:
         load_kpis(path)
     assert message in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_every_text_is_in_both_languages():
+    from ioc.i18n import TEXTS
+
+    missing = [
+        key for key, entry in TEXTS.items() if set(entry) != {"vi", "en"} or not all(entry.values())
+    ]
+    assert missing == []

@@ -35,12 +35,26 @@ def status_word(status: str, lang: str) -> html.Span:
 
 
 def value_text(key: str, kpi: Kpi | None, lang: str) -> str:
-    """The big number of a tile ("1.234", "98,7", "200 / 204"), or a dash."""
+    """The big number of a tile ("1.234", "98,7"), or a dash."""
     if kpi is None or kpi.value is None:
         return "—"
-    if kpi.total is not None:
-        return f"{number(kpi.value, lang)} / {number(kpi.total, lang)}"
     return number(kpi.value, lang, DIGITS.get(key, 0))
+
+
+def unit_text(key: str, kpi: Kpi | None, lang: str) -> str:
+    """The unit after the number; a part of a whole says of how many ("/ 204 điểm")."""
+    unit = t(f"unit_{key}", lang)
+    if kpi is not None and kpi.value is not None and kpi.total is not None:
+        return f"/ {number(kpi.total, lang)} {unit}"
+    return unit
+
+
+def value_class(text: str, unit: str = "") -> str:
+    """Long numbers get a smaller size, so a tile never spills (60, 52 or 44 px)."""
+    width = len(text) + 0.4 * len(unit)  # the unit is set at about 0.4 of the value's size
+    if width <= 9:
+        return "tile-value"
+    return "tile-value tile-value--long" if width <= 11 else "tile-value tile-value--longer"
 
 
 def sub_text(key: str, kpi: Kpi | None, lang: str, figures: dict) -> str:
@@ -79,6 +93,8 @@ def tile_class(status: str, extra: str = "") -> str:
 def tile_body(key: str, kpi: Kpi | None, lang: str, now: datetime, figures: dict) -> list:
     """The text of a tile, rebuilt each refresh (React changes only what differs)."""
     status = tile_status(kpi)
+    shown = value_text(key, kpi, lang)
+    unit = unit_text(key, kpi, lang)
     return [
         html.Div(
             [status_mark(status), html.Span(t(f"kpi_{key}", lang), className="tile-label")],
@@ -86,8 +102,8 @@ def tile_body(key: str, kpi: Kpi | None, lang: str, now: datetime, figures: dict
         ),
         html.Div(
             [
-                html.Span(value_text(key, kpi, lang), className="tile-value"),
-                html.Span(t(f"unit_{key}", lang), className="tile-unit"),
+                html.Span(shown, className=value_class(shown, unit)),
+                html.Span(unit, className="tile-unit"),
             ],
             className="tile-main",
         ),
@@ -126,7 +142,7 @@ def trend_figure(kpi: Kpi | None) -> dict:
         "layout": chart_layout(
             margin={"l": 0, "r": 0, "t": 2, "b": 2},
             xaxis={"visible": False, "fixedrange": True},
-            yaxis={"visible": False, "fixedrange": True, "rangemode": "tozero"},
+            yaxis={"visible": False, "fixedrange": True},
         ),
     }
 
@@ -196,15 +212,18 @@ def presence_body(districts, lang: str) -> list:
         since = district.online_since
         sub = f"{t('since', lang)} {local_time(since)}" if since else "\u00a0"
     else:
-        value = f"{number(online, lang)} / {number(len(districts), lang)}"
-        unit = t("unit_ioc_online", lang)
+        value = number(online, lang)
+        unit = f"/ {number(len(districts), lang)} {t('unit_ioc_online', lang)}"
     parts = [
         html.Div(
             [status_mark(status), html.Span(t("kpi_ioc_online", lang), className="tile-label")],
             className="tile-head",
         ),
         html.Div(
-            [html.Span(value, className="tile-value"), html.Span(unit, className="tile-unit")],
+            [
+                html.Span(value, className=value_class(value, unit)),
+                html.Span(unit, className="tile-unit"),
+            ],
             className="tile-main",
         ),
         html.Div(sub, className="tile-sub"),

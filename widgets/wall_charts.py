@@ -59,9 +59,9 @@ def district_bars(
     markers: Sequence[float | None] | None = None,
     upper: float | None = None,
 ) -> dict:
-    """Horizontal bars, one per district, coloured by status, value written at the end.
+    """Horizontal bars, one per district, coloured by status; values in a column at the right.
 
-    ``markers`` (e.g. the usual level at this hour) are drawn as diamonds.
+    ``markers`` (e.g. the usual level at this hour) are drawn as white diamonds.
     Missing values draw no bar and say so.
     """
     shown = [v if v is not None else 0 for v in values]
@@ -69,18 +69,27 @@ def district_bars(
         f"{number(v, lang, digits)}{suffix}" if v is not None else t("status_no_data", lang)
         for v in values
     ]
+    peak = max([*shown, *[m for m in markers or [] if m is not None], 1])
+    # Bars use the left three quarters; the value column the rest, clear of any mark.
+    right = (upper if upper is not None else peak) * 1.3
     traces = [
         {
             "type": "bar",
             "orientation": "h",
             "y": list(names),
             "x": shown,
-            "text": texts,
-            "textposition": "outside",
-            "cliponaxis": False,
-            "textfont": {"size": 20},
             "marker": {"color": [STATUS_COLOURS[s] for s in statuses]},
-        }
+        },
+        {
+            "type": "scatter",
+            "mode": "text",
+            "y": list(names),
+            "x": [right] * len(names),
+            "text": texts,
+            "textposition": "middle left",
+            "textfont": {"size": 20},
+            "cliponaxis": False,
+        },
     ]
     if markers is not None:
         traces.append(
@@ -90,22 +99,20 @@ def district_bars(
                 "y": list(names),
                 "x": [m if m is not None else None for m in markers],
                 "marker": {
-                    "symbol": "diamond",
-                    "size": 18,
+                    "symbol": "diamond-tall",
+                    "size": 24,
                     "color": "#ffffff",
                     "line": {"width": 2, "color": "#0b0f17"},
                 },
-            }  # fmt: skip
+            }
         )
-    peak = max([*shown, *[m for m in markers or [] if m is not None], 1])
-    high = upper if upper is not None else peak * 1.25
     return {
         "data": traces,
         "layout": chart_layout(
-            xaxis=_axis(range=[0, high], showticklabels=False),
+            xaxis=_axis(range=[0, right], showticklabels=False),
             yaxis=_axis(autorange="reversed", showgrid=False),
             bargap=0.3,
-            margin={"l": 8, "r": 16, "t": 4, "b": 4},
+            margin={"l": 8, "r": 8, "t": 4, "b": 4},
         ),
     }
 
@@ -120,8 +127,9 @@ def grouped_bars(
     """Bars per district for several series (label, values, colour), grouped or stacked."""
     traces = []
     totals = [0.0] * len(names)
-    for label, values, colour in series:
+    for position, (label, values, colour) in enumerate(series):
         shown = [v or 0 for v in values]
+        last = position == len(series) - 1
         totals = (
             [a + b for a, b in zip(totals, shown, strict=True)]
             if stacked
@@ -135,7 +143,8 @@ def grouped_bars(
                 "y": list(names),
                 "x": shown,
                 "text": [number(v, lang) for v in shown],
-                "textposition": "inside" if stacked else "outside",
+                # Stacked: numbers inside, but the last (small) part's after the bar.
+                "textposition": "inside" if stacked and not last else "outside",
                 "insidetextanchor": "middle",
                 "cliponaxis": False,
                 "textfont": {"size": 18},
@@ -206,7 +215,7 @@ def down_hours(hours: Sequence[tuple[datetime, float]], lang: str) -> dict:
                 "text": [number(v, lang) for v in values],
                 "textposition": "outside",
                 "cliponaxis": False,
-                "textfont": {"size": 16},
+                "textfont": {"size": 18},
             }
         ],
         "layout": chart_layout(

@@ -215,7 +215,7 @@ def _wifi_figures(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> di
     uptime, statuses = _kpi_values(snap, "wifi_uptime")
     return {
         "wall-wifi-uptime": charts.district_bars(
-            names, uptime, statuses, lang, digits=1, suffix=" %", upper=118
+            names, uptime, statuses, lang, digits=1, suffix=" %", upper=100
         ),
         "wall-wifi-hours": charts.down_hours(snap.wifi_down_hours, lang),
     }
@@ -245,7 +245,7 @@ def _backlog_figures(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) ->
             lang,
         ),
         "wall-backlog-on-time": charts.district_bars(
-            names, on_time, statuses, lang, digits=1, suffix=" %", upper=118
+            names, on_time, statuses, lang, digits=1, suffix=" %", upper=100
         ),
     }  # fmt: skip
 

@@ -41,6 +41,8 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             html.Div(render(lang), id="status-body"),
             html.Footer(
                 [
+                    html.A(t("wall_link", lang), href=f"/wall?lang={lang}"),
+                    " · ",
                     t("api_links", lang),
                     ": ",
                     html.A("/healthz", href="/healthz"),

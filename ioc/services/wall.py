@@ -345,7 +345,7 @@ class WallService:
         down.sort(key=lambda r: r.state_since or r.ts)
         return [
             {"district": r.district, "name": r.name or r.source, "since": r.state_since or r.ts}
-            for r in down[:LIST_LENGTH]
+            for r in down[: 2 * LIST_LENGTH]  # two columns on the wifi scene
         ]
 
     # --- slower aggregates ------------------------------------------------------
