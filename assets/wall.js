@@ -5,7 +5,7 @@
  *   district turning "alarm" is shown once, then the rotation resumes.
  * - Keys: left/right scene, space pause, f full screen. Cursor hidden when idle.
  * - Connection: /api/v1/ping every second; no answer for 3 s shows the banner,
- *   an answer hides it; a new server (another boot id) reloads the page.
+ *   an answer hides it; another build of the pages on the server reloads the page.
  *   Answers without new values for a while show the banner too.
  * - Unattended: the stage shifts a few pixels every minute against burn-in,
  *   and the page reloads itself at a rotation boundary every IOC_WALL_RELOAD_H.
@@ -41,7 +41,7 @@
     this.loadedAt = Date.now();
     this.lastPingOk = Date.now();
     this.offline = false;
-    this.boot = null;
+    this.build = null;
     this.lastStamp = null;
     this.lastStampAt = Date.now();
     this.shiftStep = 0;
@@ -116,6 +116,7 @@
     var title = view.title || (view.district && this.config.districtTitles[view.district]) || "";
     document.getElementById("wall-scene-title").textContent = title;
     this.fitTickers();
+    this.fitValues();
   };
 
   Wall.prototype.step = function (delta) {
@@ -263,11 +264,11 @@
       })
       .then(function (body) {
         self.lastPingOk = Date.now();
-        if (self.boot !== null && body.boot !== self.boot) {
-          window.location.reload(); // a new server: run its pages, not this old copy
+        if (self.build !== null && body.build !== self.build) {
+          window.location.reload(); // another build of the pages: run it, not this old copy
           return;
         }
-        self.boot = body.boot;
+        self.build = body.build;
         self.setOffline(false);
       })
       .catch(function () {
@@ -278,12 +279,31 @@
       .finally(function () { clearTimeout(timer); });
   };
 
+  Wall.prototype.fitValues = function () {
+    // The server sizes long numbers; this catches any that still do not fit
+    // (another font, a longer unit): step the size down until the line fits.
+    var lines = this.stage.querySelectorAll(".scene.is-active .tile-main");
+    for (var i = 0; i < lines.length; i++) {
+      var value = lines[i].querySelector(".tile-value");
+      if (!value) {
+        continue;
+      }
+      value.style.fontSize = "";
+      var size = parseFloat(getComputedStyle(value).fontSize);
+      while (lines[i].scrollWidth > lines[i].clientWidth + 1 && size > 28) {
+        size -= 2;
+        value.style.fontSize = size + "px";
+      }
+    }
+  };
+
   Wall.prototype.watchStamp = function (now) {
     var holder = document.getElementById("wall-stamp");
     var stamp = holder ? holder.textContent : null;
     if (stamp !== this.lastStamp) {
       this.lastStamp = stamp;
       this.lastStampAt = now;
+      this.fitValues();
       if (this.offline === "no_updates") {
         this.setOffline(false);
       }

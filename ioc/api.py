@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify
 
+from ioc.build import build_id
 from ioc.services import get_services
 
 api = Blueprint("api", __name__)
-# Changes whenever the server process starts: a wall that sees a new value
-# after a lost connection reloads, so it runs the new server's pages.
-BOOT_ID = uuid.uuid4().hex[:12]
 
 
 def _error(status: int, message: str, **extra):
@@ -33,7 +30,8 @@ def healthz():
 @api.get("/api/v1/ping")
 def ping():
     """Answer at once, touching nothing: how a wall tells the server is reachable."""
-    response = jsonify({"ok": True, "boot": BOOT_ID, "time": datetime.now(UTC).isoformat()})
+    now = datetime.now(UTC).isoformat()
+    response = jsonify({"ok": True, "build": build_id(), "time": now})
     response.headers["Cache-Control"] = "no-store"
     return response
 

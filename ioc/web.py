@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from ioc.api import api
 from ioc.areas import AreaCatalogue, load_areas
+from ioc.build import build_id
 from ioc.config import ROOT, Settings
 from ioc.services import EXTENSION_KEY, Services
 from ioc.services.kpis import KpiCatalogue
@@ -31,6 +32,7 @@ def create_app(
     """Build the engine (migrated), the services and the Dash app; start no feeds."""
     engine = engine or make_engine(settings.database_url)
     migrate(engine)
+    build_id()  # digest the served files once, at start, not on a wall's first ping
     areas = areas or load_areas(settings.areas_file)
     app = dash.Dash(
         "ioc",

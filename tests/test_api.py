@@ -169,3 +169,14 @@ def test_healthz_is_degraded_without_a_connected_ingestor(client):
     doc = http.get("/healthz").get_json()
     assert doc["status"] == "ok" and doc["mqtt"]["connected"] is True
     assert 1.5 <= doc["last_message_age_s"] <= 10
+
+
+def test_ping_answers_with_the_build_of_the_pages(client):
+    client, _engine = client
+    response = client.get("/api/v1/ping")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["ok"] is True and len(body["build"]) == 12
+    assert response.headers["Cache-Control"] == "no-store"
+    # The same build in every worker of one deploy: it is a digest of the files.
+    assert client.get("/api/v1/ping").get_json()["build"] == body["build"]
