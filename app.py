@@ -43,15 +43,34 @@ def load_kpis_checked(settings: Settings):
         raise StartupError(f"configuration error: IOC_KPIS_FILE: {err}") from None
 
 
-def create_app(settings: Settings, areas=None):
+def load_catalogue_checked(settings: Settings):
+    """Load the metric catalogue (None when off), or say in one line what is wrong."""
+    from ioc.config import ROOT
+    from ioc.metrics.catalogue import MetricCatalogueError, load_catalogue
+
+    if settings.metrics_file is None:
+        return None
+    try:
+        return load_catalogue(settings.metrics_file, root=ROOT)
+    except MetricCatalogueError as err:
+        raise StartupError(f"configuration error: IOC_METRICS_FILE: {err}") from None
+
+
+def create_app(settings: Settings, areas=None, catalogue=None):
     """Build the Dash app on the store named by the settings (no ingestor)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from ioc.web import create_app as build
 
     kpis = load_kpis_checked(settings)
+    catalogue = catalogue or load_catalogue_checked(settings)
     try:
-        return build(settings, areas=areas or load_areas_checked(settings), kpis=kpis)
+        return build(
+            settings,
+            areas=areas or load_areas_checked(settings),
+            kpis=kpis,
+            catalogue=catalogue,
+        )
     except SQLAlchemyError as err:
         url = redact_url(settings.database_url)
         reason = str(err.__cause__ or err).splitlines()[0]
@@ -74,6 +93,7 @@ def run_all_in_one(settings: Settings) -> None:
     from feeds.ingest import Ingestor
     from feeds.mqtt import port_is_free
     from feeds.simulate import Simulator
+    from ioc.metrics.evaluate import MetricEvaluator
 
     if not port_is_free(settings.port, settings.host):
         raise StartupError(
@@ -82,6 +102,8 @@ def run_all_in_one(settings: Settings) -> None:
         )
     areas = load_areas_checked(settings)
     load_kpis_checked(settings)  # before anything starts: a broken file stops us cleanly
+    catalogue = load_catalogue_checked(settings)
+    start_demo_warehouse(settings)
     broker = None
     simulate = settings.simulator_enabled  # decided before the broker URL is filled in
     if settings.mqtt_url is None:
@@ -90,7 +112,7 @@ def run_all_in_one(settings: Settings) -> None:
         log.info("embedded MQTT broker listening on %s (loopback only)", broker.url)
         settings = settings.model_copy(update={"mqtt_url": broker.url, "simulate": simulate})
     try:
-        app = create_app(settings, areas)
+        app = create_app(settings, areas, catalogue)
     except Exception:
         if broker is not None:
             broker.stop()
@@ -98,6 +120,11 @@ def run_all_in_one(settings: Settings) -> None:
     services = app.server.extensions["ioc_services"]
     ingestor = Ingestor(settings, services.engine, services.areas)
     ingestor.start()
+    evaluator = None
+    if catalogue is not None and catalogue.metrics:
+        evaluator = MetricEvaluator(catalogue, services.engine, services.areas.slugs)
+        evaluator.start()
+        log.info("evaluating %d database metrics", len(catalogue.metrics))
     simulator = None
     if simulate:
         simulator = Simulator.from_settings(settings, services.areas, settings.mqtt_url)
@@ -114,9 +141,23 @@ def run_all_in_one(settings: Settings) -> None:
     finally:
         if simulator is not None:
             simulator.stop()
+        if evaluator is not None:
+            evaluator.stop()
         ingestor.stop()
         if broker is not None:
             broker.stop()
+
+
+def start_demo_warehouse(settings: Settings) -> None:
+    """With the shipped demo catalogue, build the demo warehouse it reads (once a day at most)."""
+    from datetime import UTC, datetime
+
+    from ioc.config import DEFAULT_METRICS_FILE, DEMO_WAREHOUSE
+    from ioc.metrics.demo import ensure_demo_warehouse
+    from ioc.services.live import LOCAL_TZ
+
+    if settings.metrics_file is not None and settings.metrics_file == DEFAULT_METRICS_FILE:
+        ensure_demo_warehouse(DEMO_WAREHOUSE, today=datetime.now(UTC).astimezone(LOCAL_TZ).date())
 
 
 def _interrupt(_signum, _frame) -> None:

@@ -145,6 +145,7 @@
         this.activate(this.pending);
       }
     }
+    this.keepDistrict(now);
     this.watchAlarms();
     this.watchStamp(now);
     var period = (this.config.rotateS || 20) * 1000;
@@ -167,6 +168,20 @@
       this.step(1);
     } else {
       this.viewStarted = now;
+    }
+  };
+
+  Wall.prototype.keepDistrict = function (now) {
+    // A late answer for the previous district must not stay on screen under this
+    // district's title: ask again (at most once a second) until they agree.
+    var view = this.current;
+    if (!view || view.scene !== "district" || this.pending || now - (this.askedAt || 0) < 1000) {
+      return;
+    }
+    var shown = document.getElementById("wall-district-slug");
+    if (shown && shown.textContent !== view.district) {
+      this.askedAt = now;
+      window.dash_clientside.set_props("wall-view", { data: view.district });
     }
   };
 

@@ -51,6 +51,13 @@ def district_live(slug: str):
     return jsonify(live)
 
 
+@api.get("/api/v1/metrics")
+def metrics():
+    """Every database metric: value, unit, status, as_of, error, per district where broken down."""
+    views = get_services().metrics.current(datetime.now(UTC))
+    return jsonify([view.as_json() for view in views])
+
+
 @api.get("/api/v1/ingest/stats")
 def ingest_stats():
     """Accepted, duplicate and rejected message counts."""

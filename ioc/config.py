@@ -16,6 +16,8 @@ from sqlalchemy.exc import ArgumentError
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_AREAS_FILE = ROOT / "assets" / "geo" / "can-tho-districts.geojson"
 DEFAULT_KPIS_FILE = ROOT / "ioc" / "defaults" / "kpis.toml"
+DEFAULT_METRICS_FILE = ROOT / "ioc" / "defaults" / "metrics.toml"
+DEMO_WAREHOUSE = ROOT / "var" / "demo-warehouse.db"
 ENV_PREFIX = "IOC_"
 
 
@@ -80,6 +82,9 @@ class Settings(BaseSettings):
     areas_file: Path = DEFAULT_AREAS_FILE
     # KPI thresholds (ok / warn / alarm) for the wall: a TOML file.
     kpis_file: Path = DEFAULT_KPIS_FILE
+    # Database metrics: the catalogue (TOML); empty turns database metrics off.
+    # The default is the demo catalogue over the demo warehouse, built on first start.
+    metrics_file: Path | None = DEFAULT_METRICS_FILE
 
     # Wall display: how often values refresh, and a planned page reload (at a
     # rotation boundary) every so many hours to bound the browser's memory.
@@ -113,7 +118,12 @@ class Settings(BaseSettings):
             raise ValueError("is not an SQLAlchemy database URL") from err
         return value
 
-    @field_validator("areas_file", "kpis_file", "mqtt_ca_file")
+    @field_validator("metrics_file", mode="before")
+    @classmethod
+    def _no_metrics(cls, value: object) -> object:
+        return None if value in ("", "none", "off") else value
+
+    @field_validator("areas_file", "kpis_file", "metrics_file", "mqtt_ca_file")
     @classmethod
     def _file_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():

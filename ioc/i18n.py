@@ -56,6 +56,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "scene_wifi": {"vi": "Wifi công cộng", "en": "Public wifi"},
     "scene_backlog": {"vi": "Dịch vụ công – hồ sơ", "en": "Public services backlog"},
     "scene_district": {"vi": "Quận/huyện", "en": "District"},
+    "scene_dx": {
+        "vi": "Chuyển đổi số và dịch vụ công",
+        "en": "Digital transformation and services",
+    },
+    "metric_error": {"vi": "lỗi truy vấn", "en": "query error"},
+    "target": {"vi": "mục tiêu", "en": "target"},
+    "demo_short": {"vi": "demo", "en": "demo"},
     "kpi_traffic_flow": {"vi": "Lưu lượng giao thông", "en": "Traffic flow"},
     "kpi_traffic_speed": {"vi": "Tốc độ trung bình", "en": "Mean speed"},
     "kpi_wifi_up": {"vi": "Điểm wifi đang hoạt động", "en": "Wifi access points up"},

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ioc.areas import AreaCatalogue
 from ioc.i18n import LANGS, t
 
-SCENES = ("overview", "traffic", "wifi", "backlog")
+SCENES = ("overview", "traffic", "wifi", "backlog", "dx")  # dx: database metrics
 DEFAULT_ROTATE_S = 20
 MIN_ROTATE_S, MAX_ROTATE_S = 5, 3600
 
@@ -44,8 +44,14 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
-def parse_view(query: dict, areas: AreaCatalogue, default_lang: str) -> WallView:
-    """Read the wall's query parameters; bad values give the default and a notice."""
+def parse_view(
+    query: dict, areas: AreaCatalogue, default_lang: str, *, metrics: bool = True
+) -> WallView:
+    """Read the wall's query parameters; bad values give the default and a notice.
+
+    Without database metrics (``metrics`` false) the dx scene is left out.
+    """
+    available = SCENES if metrics else tuple(s for s in SCENES if s != "dx")
     notices: list[str] = []
     raw_lang = _text(query.get("lang"))
     lang = raw_lang if raw_lang in LANGS else default_lang
@@ -64,16 +70,16 @@ def parse_view(query: dict, areas: AreaCatalogue, default_lang: str) -> WallView
     raw_scenes = _text(query.get("scenes"))
     if raw_scenes is None:
         # A district carousel alone shows districts only; otherwise every city scene.
-        scenes: tuple[str, ...] = () if district == "rotate" else SCENES
+        scenes: tuple[str, ...] = () if district == "rotate" else available
     else:
         asked = [name.strip() for name in raw_scenes.split(",") if name.strip()]
-        unknown = [name for name in asked if name not in SCENES]
-        scenes = tuple(dict.fromkeys(name for name in asked if name in SCENES))
+        unknown = [name for name in asked if name not in available]
+        scenes = tuple(dict.fromkeys(name for name in asked if name in available))
         if unknown:
             shown = ", ".join(repr(name[:20]) for name in unknown[:3])
-            notices.append(f"scenes: {shown} ({', '.join(SCENES)})")
+            notices.append(f"scenes: {shown} ({', '.join(available)})")
         if not scenes and district is None:
-            scenes = SCENES
+            scenes = available
 
     raw_rotate = _text(query.get("rotate"))
     rotate = DEFAULT_ROTATE_S

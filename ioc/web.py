@@ -14,6 +14,7 @@ from ioc.api import api
 from ioc.areas import AreaCatalogue, load_areas
 from ioc.build import build_id
 from ioc.config import ROOT, Settings
+from ioc.metrics.catalogue import Catalogue
 from ioc.services import EXTENSION_KEY, Services
 from ioc.services.kpis import KpiCatalogue
 from ioc.store.engine import make_engine, migrate
@@ -28,6 +29,7 @@ def create_app(
     engine: Engine | None = None,
     areas: AreaCatalogue | None = None,
     kpis: KpiCatalogue | None = None,
+    catalogue: Catalogue | None = None,
 ) -> dash.Dash:
     """Build the engine (migrated), the services and the Dash app; start no feeds."""
     engine = engine or make_engine(settings.database_url)
@@ -44,7 +46,7 @@ def create_app(
         serve_locally=True,
         suppress_callback_exceptions=True,
     )
-    app.server.extensions[EXTENSION_KEY] = Services.build(settings, engine, areas, kpis)
+    app.server.extensions[EXTENSION_KEY] = Services.build(settings, engine, areas, kpis, catalogue)
     app.server.register_blueprint(api)
     compress(app.server)
     return app

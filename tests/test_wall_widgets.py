@@ -215,6 +215,13 @@ def test_wall_parameters(areas, query, scenes, rotate, lang, district, notices):
     assert len(view.notices) == notices
 
 
+def test_without_database_metrics_there_is_no_metrics_scene(areas):
+    view = parse_view({}, areas, "vi", metrics=False)
+    assert "dx" not in view.scenes and view.notices == ()
+    asked = parse_view({"scenes": "overview,dx"}, areas, "vi", metrics=False)
+    assert asked.scenes == ("overview",) and "'dx'" in asked.notices[0]
+
+
 def test_a_bad_parameter_is_named_in_the_notice(areas):
     (notice,) = parse_view({"rotate": "soon"}, areas, "vi").notices
     assert notice == "Tham số không hợp lệ, dùng mặc định: rotate='soon' (0, 5–3600 s; 20 s used)"
@@ -256,3 +263,24 @@ def test_every_text_is_in_both_languages():
         key for key, entry in TEXTS.items() if set(entry) != {"vi", "en"} or not all(entry.values())
     ]
     assert missing == []
+
+
+def test_another_citys_areas_draw_from_its_own_geojson(tmp_path):
+    from ioc.areas import load_areas
+
+    square = [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]
+    islands = [[[[2, 0], [3, 0], [3, 1], [2, 0]]], [[[4, 0], [5, 0], [5, 1], [4, 0]]]]
+    path = tmp_path / "areas.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "properties": {"slug": "phuong-1", "name_vi": "Phường 1"},'
+        f' "geometry": {{"type": "Polygon", "coordinates": {square}}}}},'
+        '{"type": "Feature", "properties": {"slug": "xa-dao", "name_vi": "Xã Đảo"},'
+        f' "geometry": {{"type": "MultiPolygon", "coordinates": {islands}}}}}]}}'
+    )
+    catalogue = load_areas(path)
+    figure = map_figure(catalogue, [state("phuong-1"), state("xa-dao", "warn")], "vi")
+    assert len(figure["data"]) == 3
+    # Both islands of the second area are drawn, as one trace split by a gap.
+    assert figure["data"][1]["x"].count(None) == 2
+    assert figure["data"][-1]["text"] == ["<b>phuong-1</b>", "<b>xa-dao</b>"]

@@ -230,3 +230,51 @@ def presence_body(districts, lang: str) -> list:
         html.Div([status_word(status, lang)], className="tile-foot"),
     ]
     return [html.Div(parts)]  # one wrapper, as in KPI tiles
+
+
+def metric_class(view) -> str:
+    """A database metric tile's class: its status; an empty slot is hidden."""
+    if view is None:
+        return "tile tile--empty"
+    return tile_class(view.status, "tile--metric" + (" tile--error" if view.error else ""))
+
+
+def metric_body(view, lang: str, now: datetime) -> list:
+    """A database metric tile: title, value and unit, target or error, status and time."""
+    if view is None:
+        return []
+    metric = view.metric
+    shown = "—" if view.value is None else number(view.value, lang, metric.digits)
+    if view.error:
+        sub = f"{t('metric_error', lang)}: {view.error}"
+    elif metric.thresholds.target is not None:
+        target = number(metric.thresholds.target, lang, metric.digits)
+        sub = f"{t('target', lang)}: {target} {metric.unit}".strip()
+    else:
+        sub = "\u00a0"
+    if view.as_of is None:
+        when = t("status_no_data", lang)
+    elif view.status == "stale":
+        when = f"{t('status_stale', lang)} · {age_text((now - view.as_of).total_seconds(), lang)}"
+    else:
+        when = f"{t('as_of', lang)} {local_time(view.as_of, seconds=False)}"
+    parts = [
+        html.Div(
+            [status_mark(view.status), html.Span(metric.title(lang), className="tile-label")],
+            className="tile-head",
+        ),
+        html.Div(
+            [
+                html.Span(shown, className=value_class(shown, metric.unit)),
+                html.Span(metric.unit, className="tile-unit"),
+                html.Span(t("demo_short", lang), className="demo-tag") if metric.demo else None,
+            ],
+            className="tile-main",
+        ),
+        html.Div(sub, className="tile-sub"),
+        html.Div(
+            [status_word(view.status, lang), html.Span(when, className="tile-time")],
+            className="tile-foot",
+        ),
+    ]
+    return [html.Div(parts)]

@@ -18,6 +18,8 @@ from widgets.district_map import map_figure, map_patch
 from widgets.theme import GRAPH_CONFIG, STATUS_COLOURS
 from widgets.tiles import (
     kpi_tile,
+    metric_body,
+    metric_class,
     presence_body,
     presence_status,
     presence_tile,
@@ -38,6 +40,7 @@ KPIS = (
     "backlog_on_time",
 )
 SCOPES = ("city", "district")
+DX_SLOTS = 16  # tiles of the database-metrics scene (4 x 4); the page's outputs are fixed
 PENDING = "#4cc3ff"
 RESOLVED = STATUS_COLOURS["ok"]
 
@@ -186,6 +189,32 @@ def scene_backlog(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> ht
     )  # fmt: skip
 
 
+def scene_dx(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> html.Section:
+    """Digital transformation and public services: a tile per city-wide database metric."""
+    views = dx_views(snap)
+    tiles = []
+    for slot in range(DX_SLOTS):
+        view = views[slot] if slot < len(views) else None
+        tiles.append(
+            html.Div(
+                metric_body(view, lang, snap.now),
+                id=f"wall-dx-{slot}-box",
+                className=metric_class(view),
+            )
+        )
+    return html.Section(
+        html.Div(tiles, className="tile-grid tile-grid--dx"),
+        id="wall-scene-dx",
+        className="scene scene--dx",
+        **{"data-scene": "dx"},
+    )
+
+
+def dx_views(snap: WallSnapshot) -> list:
+    """The city-wide metrics, in catalogue order, as many as there are tiles."""
+    return [view for view in snap.metrics if not view.metric.by_district][:DX_SLOTS]
+
+
 # --- figures shared by first render and updates ------------------------------------------
 
 
@@ -300,6 +329,11 @@ def updates(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str, district: s
         d.slug for d in snap.districts if d.status == "alarm"
     )
     out[("wall-stamp", "children")] = str(int(snap.now.timestamp() * 1000))
+    views = dx_views(snap)
+    for slot in range(DX_SLOTS):
+        view = views[slot] if slot < len(views) else None
+        out[(f"wall-dx-{slot}-box", "children")] = metric_body(view, lang, snap.now)
+        out[(f"wall-dx-{slot}-box", "className")] = metric_class(view)
     return out
 
 
@@ -328,6 +362,8 @@ def output_keys() -> list[tuple[str, str]]:
             "wall-backlog-pending", "wall-backlog-flow", "wall-backlog-on-time",
         )
     ]  # fmt: skip
+    for slot in range(DX_SLOTS):
+        keys += [(f"wall-dx-{slot}-box", "children"), (f"wall-dx-{slot}-box", "className")]
     keys += [
         ("wall-traffic-congested", "children"),
         ("wall-wifi-down", "children"),

@@ -21,6 +21,7 @@ from ioc.wall_view import parse_view
 from widgets.wall_scenes import (
     output_keys,
     scene_backlog,
+    scene_dx,
     scene_overview,
     scene_traffic,
     scene_wifi,
@@ -35,6 +36,7 @@ SCENE_BUILDERS = {
     "traffic": scene_traffic,
     "wifi": scene_wifi,
     "backlog": scene_backlog,
+    "dx": scene_dx,
 }
 
 
@@ -48,7 +50,7 @@ def layout(**query) -> html.Div:
     """Build the wall for the URL's parameters, with the current values already in place."""
     services = get_services()
     areas = services.areas
-    view = parse_view(query, areas, services.settings.lang)
+    view = parse_view(query, areas, services.settings.lang, metrics=services.metrics.enabled)
     lang = view.lang
     snap = services.wall.snapshot()
     sequence = view.sequence(areas)

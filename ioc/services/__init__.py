@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import flask
 from sqlalchemy import Engine
@@ -11,8 +12,12 @@ from ioc.areas import AreaCatalogue
 from ioc.config import Settings
 from ioc.services.kpis import KpiCatalogue, load_kpis
 from ioc.services.live import LiveService
+from ioc.services.metrics import MetricsService
 from ioc.services.ops import OpsService
 from ioc.services.wall import WallService
+
+if TYPE_CHECKING:  # ioc.metrics imports the status rule from this package
+    from ioc.metrics.catalogue import Catalogue
 
 EXTENSION_KEY = "ioc_services"
 
@@ -27,6 +32,7 @@ class Services:
     live: LiveService
     ops: OpsService
     wall: WallService
+    metrics: MetricsService
 
     @classmethod
     def build(
@@ -35,16 +41,19 @@ class Services:
         engine: Engine,
         areas: AreaCatalogue,
         kpis: KpiCatalogue | None = None,
+        catalogue: Catalogue | None = None,
     ) -> Services:
         """Wire the services on one engine (KPI thresholds from settings unless given)."""
         kpis = kpis or load_kpis(settings.kpis_file)
+        metrics = MetricsService(engine, catalogue, settings.stale_factor)
         return cls(
             settings,
             engine,
             areas,
             LiveService(settings, engine, areas),
             OpsService(engine),
-            WallService(settings, engine, areas, kpis),
+            WallService(settings, engine, areas, kpis, metrics),
+            metrics,
         )
 
 

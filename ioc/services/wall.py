@@ -20,6 +20,7 @@ from ioc.config import Settings
 from ioc.services.cache import BucketCache
 from ioc.services.kpis import KpiCatalogue
 from ioc.services.live import LOCAL_TZ, Freshness
+from ioc.services.metrics import MetricsService, MetricView
 from ioc.services.status import SEVERITY, Status, worst
 from ioc.store import queries
 
@@ -97,6 +98,7 @@ class WallSnapshot:
     congested: tuple[dict, ...]
     aps_down: tuple[dict, ...]
     wifi_down_hours: tuple[tuple[datetime, float], ...]  # (hour start, mean APs down)
+    metrics: tuple[MetricView, ...] = ()  # database metrics, as the evaluator stored them
 
     def district(self, slug: str) -> AreaState | None:
         """Return one district's state, or None."""
@@ -113,8 +115,14 @@ class WallService:
     """Builds wall snapshots from the store, cached per time bucket."""
 
     def __init__(
-        self, settings: Settings, engine: Engine, areas: AreaCatalogue, kpis: KpiCatalogue
+        self,
+        settings: Settings,
+        engine: Engine,
+        areas: AreaCatalogue,
+        kpis: KpiCatalogue,
+        metrics: MetricsService | None = None,
     ) -> None:
+        self.metrics = metrics
         self.engine = engine
         self.areas = areas
         self.kpis = kpis
@@ -179,6 +187,7 @@ class WallService:
             congested=tuple(self._congested(known, now)),
             aps_down=tuple(self._aps_down(known, now)),
             wifi_down_hours=slow["wifi_down_hours"],
+            metrics=tuple(self.metrics.current(now)) if self.metrics else (),
         )
 
     def _area_state(

@@ -12,6 +12,8 @@ from ioc.store.schema import (
     ingest_counters,
     ingestors,
     latest,
+    metric_state,
+    metric_values,
     readings,
     rollups,
 )
@@ -107,4 +109,21 @@ def rollup_hours(
     for row in conn.execute(query).mappings():
         sums = {name: float(row[name] or 0) for name in ROLLUP_SUMS}
         found.append((row["district"], _as_hour(row["hour"]), int(row["minutes"]), sums))
+    return found
+
+
+def metric_states(conn: Connection) -> dict[str, Row]:
+    """Each metric's last attempt, success and error."""
+    return {row.metric_id: row for row in conn.execute(select(metric_state))}
+
+
+def metric_latest_values(conn: Connection, states: dict[str, Row]) -> dict[str, dict[str, float]]:
+    """The values of each metric's last successful evaluation, by district ("" = city)."""
+    found: dict[str, dict[str, float]] = {}
+    pairs = [(m, s.last_success_at) for m, s in states.items() if s.last_success_at is not None]
+    for metric_id, at in pairs:
+        query = select(metric_values.c.district, metric_values.c.value).where(
+            metric_values.c.metric_id == metric_id, metric_values.c.evaluated_at == at
+        )
+        found[metric_id] = {row.district: row.value for row in conn.execute(query)}
     return found

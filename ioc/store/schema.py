@@ -180,3 +180,25 @@ ingestors = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("last_message_at", UTCDateTime(), nullable=True),
 )
+
+# Database metrics (ioc.metrics): each successful evaluation's values, and per
+# metric the state of its last attempt. district "" is the city-wide value.
+metric_values = Table(
+    "metric_values",
+    metadata,
+    Column("metric_id", String(64), primary_key=True),
+    Column("district", String(64), primary_key=True),
+    Column("evaluated_at", UTCDateTime(), primary_key=True),
+    Column("value", Float, nullable=True),
+    Index("ix_metric_values_evaluated_at", "evaluated_at"),
+)
+
+metric_state = Table(
+    "metric_state",
+    metadata,
+    Column("metric_id", String(64), primary_key=True),
+    Column("last_attempt_at", UTCDateTime(), nullable=False),
+    Column("last_success_at", UTCDateTime(), nullable=True),
+    Column("error", String(500), nullable=True),
+    Column("duration_ms", Float, nullable=True),
+)

@@ -22,6 +22,8 @@ from ioc.store.schema import (
     ingest_counters,
     ingestors,
     latest,
+    metric_state,
+    metric_values,
     readings,
     rollups,
     sqlite_datetime_text,
@@ -393,3 +395,28 @@ def prune(conn: Connection, *, before: datetime, limit: int = 50_000) -> int:
 def retention_cutoff(now: datetime, days: float) -> datetime:
     """The time before which raw rows are pruned."""
     return now - timedelta(days=days)
+
+
+def record_metric(conn: Connection, outcome) -> None:
+    """Keep one metric evaluation: its values when it succeeded, and the metric's state."""
+    if outcome.error is None and outcome.values:
+        statement = _insert(conn, metric_values)
+        conn.execute(
+            statement.on_conflict_do_nothing(),
+            [
+                {"metric_id": outcome.metric_id, "district": district,
+                 "evaluated_at": outcome.at, "value": value}
+                for district, value in outcome.values.items()
+            ],
+        )  # fmt: skip
+    state = {
+        "metric_id": outcome.metric_id,
+        "last_attempt_at": outcome.at,
+        "error": outcome.error,
+        "duration_ms": outcome.duration_ms,
+    }
+    if outcome.error is None:
+        state["last_success_at"] = outcome.at
+    statement = _insert(conn, metric_state)
+    update = {k: statement.excluded[k] for k in state if k != "metric_id"}
+    conn.execute(statement.on_conflict_do_update(index_elements=["metric_id"], set_=update), state)

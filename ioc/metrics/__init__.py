@@ -1,0 +1,1 @@
+"""Database metrics: a declared catalogue of SQL metrics, evaluated on a schedule."""

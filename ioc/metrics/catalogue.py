@@ -1,0 +1,204 @@
+"""The metric catalogue (IOC_METRICS_FILE): named databases and declared SQL metrics, checked once.
+
+A bad file fails the start with one message naming the file, the metric id and
+what is wrong. Credentials never live in the file: a URL with a password is
+refused; ``url_env`` names the environment variable that holds the URL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ioc.services.status import Thresholds
+
+METRIC_ID = re.compile(r"^[a-z0-9_]{1,64}$")
+PARAMETERS = frozenset({"today", "since", "until", "district"})
+# Reading statements only; the connection is read-only as well (evaluate.py).
+READING = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
+METRIC_KEYS = frozenset(
+    {
+        "id", "title_vi", "title_en", "database", "sql", "unit", "digits", "direction", "target",
+        "warn", "alarm", "refresh_s", "window_days", "by_district", "demo",
+    }
+)  # fmt: skip
+DATABASE_KEYS = frozenset({"url", "url_env", "timeout_s"})
+
+
+class MetricCatalogueError(Exception):
+    """The catalogue cannot be used; the message names the file, the metric and the fault."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """A named SQL database that metrics read from."""
+
+    name: str
+    url: str
+    timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One declared metric."""
+
+    id: str
+    title_vi: str
+    title_en: str
+    database: str
+    sql: str
+    thresholds: Thresholds
+    refresh_s: int
+    unit: str = ""
+    digits: int = 0
+    window_days: int = 30
+    by_district: bool = False
+    demo: bool = False
+
+    def title(self, lang: str) -> str:
+        """Return the title in a language."""
+        return self.title_vi if lang == "vi" else self.title_en
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Databases and metrics, in file order."""
+
+    databases: dict[str, Database]
+    metrics: tuple[Metric, ...]
+
+    def get(self, metric_id: str) -> Metric | None:
+        """Return a metric by id, or None."""
+        return next((m for m in self.metrics if m.id == metric_id), None)
+
+
+def _resolve_url(url: str, root: Path) -> str:
+    # A relative SQLite path is relative to the project root, not the working folder.
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.is_absolute():
+            return parsed.set(database=str(root / path)).render_as_string(hide_password=False)
+    return url
+
+
+def _database(path: Path, name: str, table: object, root: Path) -> Database:
+    where = f"{path}: [databases.{name}]"
+    if not isinstance(table, dict):
+        raise MetricCatalogueError(f"{where} must be a table")
+    unknown = set(table) - DATABASE_KEYS
+    if unknown:
+        raise MetricCatalogueError(f"{where} has unknown keys {sorted(unknown)}")
+    if ("url" in table) == ("url_env" in table):
+        raise MetricCatalogueError(f"{where} needs exactly one of url, url_env")
+    if "url_env" in table:
+        url = os.environ.get(str(table["url_env"]))
+        if not url:
+            raise MetricCatalogueError(f"{where} url_env: {table['url_env']} is not set")
+    else:
+        url = str(table["url"])
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise MetricCatalogueError(f"{where} url is not an SQLAlchemy database URL") from None
+    if "url" in table and parsed.password:
+        raise MetricCatalogueError(
+            f"{where} url holds a password; put the URL in the environment and name it in url_env"
+        )
+    timeout = table.get("timeout_s", 10.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise MetricCatalogueError(f"{where} timeout_s must be a positive number")
+    return Database(name, _resolve_url(url, root), float(timeout))
+
+
+def _number(where: str, table: dict, key: str) -> float | None:
+    value = table.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise MetricCatalogueError(f"{where} {key} must be a number, not {value!r}")
+    return value
+
+
+def _metric(path: Path, index: int, table: object, databases: dict[str, Database]) -> Metric:
+    if not isinstance(table, dict):
+        raise MetricCatalogueError(f"{path}: metrics[{index}] must be a table")
+    metric_id = table.get("id")
+    if not isinstance(metric_id, str) or not METRIC_ID.match(metric_id):
+        raise MetricCatalogueError(
+            f"{path}: metrics[{index}] id {metric_id!r} must match [a-z0-9_]+"
+        )
+    where = f"{path}: metric {metric_id}:"
+    unknown = set(table) - METRIC_KEYS
+    if unknown:
+        raise MetricCatalogueError(f"{where} unknown keys {sorted(unknown)}")
+    for key in ("title_vi", "title_en", "database", "sql"):
+        if not isinstance(table.get(key), str) or not table[key].strip():
+            raise MetricCatalogueError(f"{where} {key} is missing")
+    if table["database"] not in databases:
+        raise MetricCatalogueError(f"{where} database {table['database']!r} is not declared")
+    sql = table["sql"]
+    if not READING.match(sql):
+        raise MetricCatalogueError(f"{where} sql must be one SELECT (or WITH … SELECT)")
+    used = set(text(sql).compile().params)
+    if used - PARAMETERS:
+        bad = ", ".join(f":{name}" for name in sorted(used - PARAMETERS))
+        raise MetricCatalogueError(
+            f"{where} sql uses {bad}; allowed: :today :since :until :district"
+        )
+    try:
+        thresholds = Thresholds(
+            table.get("direction", "higher"),
+            _number(where, table, "warn"),
+            _number(where, table, "alarm"),
+            _number(where, table, "target"),
+        )
+    except ValueError as err:
+        raise MetricCatalogueError(f"{where} {err}") from None
+    refresh = table.get("refresh_s", 300)
+    if isinstance(refresh, bool) or not isinstance(refresh, int) or refresh < 10:
+        raise MetricCatalogueError(f"{where} refresh_s must be a whole number of seconds, >= 10")
+    window = table.get("window_days", 30)
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise MetricCatalogueError(f"{where} window_days must be a whole number >= 1")
+    digits = table.get("digits", 0)
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 4:
+        raise MetricCatalogueError(f"{where} digits must be 0 to 4")
+    for flag in ("by_district", "demo"):
+        if not isinstance(table.get(flag, False), bool):
+            raise MetricCatalogueError(f"{where} {flag} must be true or false")
+    return Metric(
+        metric_id, table["title_vi"], table["title_en"], table["database"], sql, thresholds,
+        refresh, str(table.get("unit", "")), digits, window, table.get("by_district", False),
+        table.get("demo", False),
+    )  # fmt: skip
+
+
+def load_catalogue(path: Path, *, root: Path) -> Catalogue:
+    """Read and check a metric catalogue."""
+    try:
+        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise MetricCatalogueError(f"{path}: cannot read the metric catalogue: {err}") from None
+    unknown = set(document) - {"databases", "metrics"}
+    if unknown:
+        raise MetricCatalogueError(f"{path}: unknown top-level keys {sorted(unknown)}")
+    raw_databases = document.get("databases", {})
+    if not isinstance(raw_databases, dict):
+        raise MetricCatalogueError(f"{path}: [databases] must be a table")
+    databases = {name: _database(path, name, t, root) for name, t in raw_databases.items()}
+    raw_metrics = document.get("metrics", [])
+    if not isinstance(raw_metrics, list):
+        raise MetricCatalogueError(f"{path}: metrics must be an array of tables ([[metrics]])")
+    metrics: list[Metric] = []
+    for index, table in enumerate(raw_metrics):
+        metric = _metric(path, index, table, databases)
+        if any(m.id == metric.id for m in metrics):
+            raise MetricCatalogueError(f"{path}: metric {metric.id}: the id appears twice")
+        metrics.append(metric)
+    return Catalogue(databases, tuple(metrics))
