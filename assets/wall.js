@@ -115,8 +115,20 @@
     }
     var title = view.title || (view.district && this.config.districtTitles[view.district]) || "";
     document.getElementById("wall-scene-title").textContent = title;
+    this.keepUpdated(view);
     this.fitTickers();
     this.fitValues();
+  };
+
+  Wall.prototype.keepUpdated = function (view) {
+    // The server sends values for the scene on screen and the next one only,
+    // so the next scene is already current when the rotation reaches it.
+    var next = this.jumpQueue.length ? this.jumpQueue[0] : this.views[(this.index + 1) % this.views.length];
+    var wanted = [view.scene];
+    if (next && wanted.indexOf(next.scene) < 0) {
+      wanted.push(next.scene);
+    }
+    window.dash_clientside.set_props("wall-scenes", { data: wanted });
   };
 
   Wall.prototype.step = function (delta) {

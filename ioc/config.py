@@ -88,7 +88,7 @@ class Settings(BaseSettings):
 
     # Wall display: how often values refresh, and a planned page reload (at a
     # rotation boundary) every so many hours to bound the browser's memory.
-    wall_refresh_ms: int = Field(2000, ge=500, le=60_000)
+    wall_refresh_ms: int = Field(1000, ge=500, le=60_000)
     wall_reload_h: float = Field(6.0, ge=0.1, le=168)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -308,32 +308,56 @@ def _scope_updates(
     )
 
 
-def updates(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str, district: str | None) -> dict:
-    """Every live property's new value for this snapshot (district scope only when shown)."""
+ALL_SCENES = ("overview", "traffic", "wifi", "backlog", "dx", "district")
+
+
+def updates(
+    snap: WallSnapshot,
+    catalogue: AreaCatalogue,
+    lang: str,
+    district: str | None,
+    scenes=ALL_SCENES,
+) -> dict:
+    """New values of the live properties of ``scenes`` (the one on screen and the next).
+
+    Scenes not asked for keep their values until they are about to be shown:
+    the browser then redraws only what can be seen, and the answer is smaller.
+    """
     out: dict = {}
-    _scope_updates(out, snap, catalogue, lang, "city", None)
-    if district is not None and snap.district(district) is not None:
-        _scope_updates(out, snap, catalogue, lang, "district", district)
-        state = snap.district(district)
-        out[("wall-district-name", "children")] = state.name(lang)
-        out[("wall-district-slug", "children")] = district
+    wanted = set(scenes)
     names = _names(catalogue, lang)
-    for build in (_traffic_figures, _wifi_figures, _backlog_figures):
-        for component_id, figure in build(snap, catalogue, lang).items():
-            out[(component_id, "figure")] = charts.figure_patch(figure)
-    out[("wall-traffic-congested", "children")] = charts.congested_list(snap.congested, names, lang)
-    out[("wall-wifi-down", "children")] = charts.down_list(snap.aps_down, names, lang, snap.now)
-    out[("wall-backlog-hotline", "children")] = charts.hotline_panel(snap.city.figures, lang)
+    if "overview" in wanted:
+        _scope_updates(out, snap, catalogue, lang, "city", None)
+    if "district" in wanted and district is not None and snap.district(district) is not None:
+        _scope_updates(out, snap, catalogue, lang, "district", district)
+        out[("wall-district-name", "children")] = snap.district(district).name(lang)
+        out[("wall-district-slug", "children")] = district
+    for scene, build in (
+        ("traffic", _traffic_figures), ("wifi", _wifi_figures), ("backlog", _backlog_figures)
+    ):  # fmt: skip
+        if scene in wanted:
+            for component_id, figure in build(snap, catalogue, lang).items():
+                out[(component_id, "figure")] = charts.figure_patch(figure)
+    if "traffic" in wanted:
+        out[("wall-traffic-congested", "children")] = charts.congested_list(
+            snap.congested, names, lang
+        )
+    if "wifi" in wanted:
+        out[("wall-wifi-down", "children")] = charts.down_list(snap.aps_down, names, lang, snap.now)
+    if "backlog" in wanted:
+        out[("wall-backlog-hotline", "children")] = charts.hotline_panel(snap.city.figures, lang)
+    if "dx" in wanted:
+        views = dx_views(snap)
+        for slot in range(DX_SLOTS):
+            view = views[slot] if slot < len(views) else None
+            out[(f"wall-dx-{slot}-box", "children")] = metric_body(view, lang, snap.now)
+            out[(f"wall-dx-{slot}-box", "className")] = metric_class(view)
+    # Always: the header, what the alarm jump watches, and the stamp the banner watches.
     out[("wall-updated", "children")] = f"{t('updated', lang)} {local_time(snap.now)}"
     out[("wall-alarm-districts", "children")] = ",".join(
         d.slug for d in snap.districts if d.status == "alarm"
     )
     out[("wall-stamp", "children")] = str(int(snap.now.timestamp() * 1000))
-    views = dx_views(snap)
-    for slot in range(DX_SLOTS):
-        view = views[slot] if slot < len(views) else None
-        out[(f"wall-dx-{slot}-box", "children")] = metric_body(view, lang, snap.now)
-        out[(f"wall-dx-{slot}-box", "className")] = metric_class(view)
     return out
 
 

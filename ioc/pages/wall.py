@@ -19,6 +19,7 @@ from ioc.i18n import local_time, t
 from ioc.services import get_services
 from ioc.wall_view import parse_view
 from widgets.wall_scenes import (
+    ALL_SCENES,
     output_keys,
     scene_backlog,
     scene_dx,
@@ -78,6 +79,8 @@ def layout(**query) -> html.Div:
         [
             dcc.Interval(id="wall-tick", interval=services.settings.wall_refresh_ms),
             dcc.Store(id="wall-view", data=first_district),
+            # The scenes to keep updated: the one on screen and the next (wall.js).
+            dcc.Store(id="wall-scenes", data=_first_scenes(sequence)),
             dcc.Store(id="wall-lang", data=lang),
             html.Div(
                 [
@@ -116,6 +119,11 @@ def layout(**query) -> html.Div:
     )
 
 
+def _first_scenes(sequence: list[dict]) -> list[str]:
+    scenes = [view["scene"] for view in sequence[:2]] or ["overview"]
+    return list(dict.fromkeys(scenes))
+
+
 def _header(lang: str, demo: bool, snap) -> html.Header:
     return html.Header(
         [
@@ -152,14 +160,17 @@ def _footer(notices, lang: str) -> html.Footer:
     [Output(component, prop) for component, prop in OUTPUT_KEYS],
     Input("wall-tick", "n_intervals"),
     Input("wall-view", "data"),
+    Input("wall-scenes", "data"),
     State("wall-lang", "data"),
     prevent_initial_call=True,
 )
-def refresh(_tick, district, lang):
-    """Refresh every live part from this interval's snapshot (shared by all screens)."""
+def refresh(_tick, district, scenes, lang):
+    """Refresh the scenes on screen and next from this interval's snapshot (shared by all)."""
     services = get_services()
     lang = lang if lang in ("vi", "en") else services.settings.lang
     if district not in services.areas:
         district = None
-    values = updates(services.wall.snapshot(), services.areas, lang, district)
+    if not isinstance(scenes, list) or not all(isinstance(s, str) for s in scenes):
+        scenes = list(ALL_SCENES)
+    values = updates(services.wall.snapshot(), services.areas, lang, district, scenes)
     return [values.get(key, no_update) for key in OUTPUT_KEYS]

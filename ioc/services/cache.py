@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 class BucketCache:
@@ -19,12 +22,23 @@ class BucketCache:
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self._entries: dict[str, tuple[Hashable, Any]] = {}
+        self._refreshing: set[str] = set()
         self.computed = 0  # how many computes ran (for tests and the benchmark)
 
-    def get(self, name: str, bucket: Hashable, compute: Callable[[], Any]) -> Any:
-        """Return the value of ``name`` for ``bucket``, computing it at most once."""
+    def get(
+        self, name: str, bucket: Hashable, compute: Callable[[], Any], *, background: bool = False
+    ) -> Any:
+        """Return the value of ``name`` for ``bucket``, computing it at most once.
+
+        ``background``: when a value of an earlier bucket exists, return it at
+        once and compute the new one in a thread (slow aggregates that change
+        by the minute or the day must not hold up a refresh).
+        """
         entry = self._entries.get(name)
         if entry is not None and entry[0] == bucket:
+            return entry[1]
+        if background and entry is not None:
+            self._refresh(name, bucket, compute)
             return entry[1]
         with self._guard:
             lock = self._locks.setdefault(name, threading.Lock())
@@ -36,3 +50,20 @@ class BucketCache:
             self.computed += 1
             self._entries[name] = (bucket, value)
             return value
+
+    def _refresh(self, name: str, bucket: Hashable, compute: Callable[[], Any]) -> None:
+        with self._guard:
+            if name in self._refreshing:
+                return
+            self._refreshing.add(name)
+
+        def run() -> None:
+            try:
+                self.get(name, bucket, compute)
+            except Exception as err:  # noqa: BLE001 - kept serving the older value; say why
+                log.warning("cannot refresh %s: %s", name, str(err).splitlines()[0][:200])
+            finally:
+                with self._guard:
+                    self._refreshing.discard(name)
+
+        threading.Thread(target=run, name=f"cache-{name}", daemon=True).start()

@@ -8,8 +8,8 @@ reading per source (``latest``) and the per-minute rollups are enough.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import heapq
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +23,7 @@ from ioc.services.live import LOCAL_TZ, Freshness
 from ioc.services.metrics import MetricsService, MetricView
 from ioc.services.status import SEVERITY, Status, worst
 from ioc.store import queries
+from ioc.store.schema import sqlite_datetime_text
 
 CITY = "city"
 TREND_MINUTES = 60
@@ -140,18 +141,26 @@ class WallService:
     # --- building ---------------------------------------------------------------
 
     def build(self, now: datetime) -> WallSnapshot:
-        """Build a snapshot (uncached): newest readings, presence, cached aggregates."""
+        """Build a snapshot (uncached): one pass over the newest readings, cached aggregates.
+
+        The slower aggregates are refreshed in the background when their minute
+        or day turns, so no refresh request waits for them (but the first).
+        """
         minute = now.replace(second=0, microsecond=0)
         with self.engine.connect() as conn:
-            rows = queries.latest_by_source(conn)
+            rows, as_text = queries.latest_for_wall(conn)
             presence = queries.statuses(conn)
-        slow = self.cache.get("minute", minute, lambda: self._minute_aggregates(minute))
+        slow = self.cache.get(
+            "minute", minute, lambda: self._minute_aggregates(minute), background=True
+        )
         local_day = now.astimezone(LOCAL_TZ).date()
-        usual = self.cache.get("day", local_day, lambda: self._usual_profile(now))
+        usual = self.cache.get("day", local_day, lambda: self._usual_profile(now), background=True)
 
-        by_district: dict[str, list[Row]] = defaultdict(list)
+        tally = _Tally(self.areas.slugs, self._cutoffs(now, as_text), local_day, as_text)
         for row in rows:
-            by_district[row.district].append(row)
+            tally.add(row)
+        tally.finish()
+        local_hour = now.astimezone(LOCAL_TZ).hour
         districts = []
         for area in self.areas.areas:
             status = presence.get(area.slug)
@@ -160,21 +169,18 @@ class WallService:
                     area.slug,
                     area.name_vi,
                     area.name_en,
-                    by_district[area.slug],
-                    now,
+                    tally.sums[area.slug],
                     slow,
                     online=None if status is None else status.online,
                     online_since=None if status is None else status.since,
-                    usual=usual.get(area.slug),
+                    usual=(usual.get(area.slug) or {}).get(local_hour),
                 )  # fmt: skip
             )
-        known = [row for area in self.areas.areas for row in by_district[area.slug]]
         city = self._area_state(
-            CITY, "Toàn thành phố", "Whole city", known, now, slow,
-            online=None, online_since=None, usual=usual.get(CITY),
+            CITY, "Toàn thành phố", "Whole city", tally.city(), slow,
+            online=None, online_since=None, usual=(usual.get(CITY) or {}).get(local_hour),
         )  # fmt: skip
         today_by_hour = slow["today"].get(CITY, {})
-        local_hour = now.astimezone(LOCAL_TZ).hour
         return WallSnapshot(
             now=now,
             city=city,
@@ -184,34 +190,37 @@ class WallService:
                 today_by_hour.get(h) if h <= local_hour else None for h in range(24)
             ),
             traffic_usual=tuple((usual.get(CITY) or {}).get(h) for h in range(24)),
-            congested=tuple(self._congested(known, now)),
-            aps_down=tuple(self._aps_down(known, now)),
+            congested=tuple(self._congested(tally.moving)),
+            aps_down=tuple(self._aps_down(tally.down)),
             wifi_down_hours=slow["wifi_down_hours"],
             metrics=tuple(self.metrics.current(now)) if self.metrics else (),
         )
 
+    def _cutoffs(self, now: datetime, as_text: bool) -> dict:
+        """The oldest believable report time per feed (traffic: per interval, filled lazily)."""
+        shown = sqlite_datetime_text if as_text else (lambda value: value)
+        return {
+            "now": now,
+            "wifi": shown(now - self.freshness.hold("wifi")),
+            "backlog": shown(now - self.freshness.hold("backlog")),
+            "traffic": {},
+            "hold": lambda interval: shown(now - self.freshness.hold("traffic", interval)),
+        }
+
     def _area_state(
-        self, slug, name_vi, name_en, rows, now, slow, *, online, online_since, usual
+        self, slug, name_vi, name_en, sums: _Sums, slow, *, online, online_since, usual
     ) -> AreaState:
-        feeds: dict[str, list[Row]] = defaultdict(list)
-        for row in rows:
-            feeds[row.feed].append(row)
         trends = slow["trends"].get(slug, {})
         kpis: dict[str, Kpi] = {}
-        figures: dict[str, float | None] = {}
-        self._traffic(feeds["traffic"], now, trends, kpis)
-        self._wifi(feeds["wifi"], now, trends, slow["uptime"].get(slug), kpis, figures)
-        self._backlog(feeds["backlog"], now, trends, kpis, figures)
-        local_hour = now.astimezone(LOCAL_TZ).hour
-        figures["usual_flow"] = (usual or {}).get(local_hour)
+        figures: dict[str, float | None] = {"usual_flow": usual}
+        self._traffic(sums, trends, kpis)
+        self._wifi(sums, trends, slow["uptime"].get(slug), kpis, figures)
+        self._backlog(sums, trends, kpis, figures)
         # A KPI with nothing to say yet (no_data) does not grey a district whose
         # other KPIs speak; stale, warn and alarm do count.
         known = [k.status for k in kpis.values() if k.status != "no_data"]
         status = worst(known) if known else "no_data"
         return AreaState(slug, name_vi, name_en, online, online_since, kpis, status, figures)
-
-    def _fresh(self, rows: Iterable[Row], now: datetime) -> list[Row]:
-        return [r for r in rows if not self.freshness.is_stale(r, now)]
 
     def _kpi(self, key, value, *, stale, as_of, trend=(), total=None, share=None) -> Kpi:
         judged = share if key in SHARE_KPIS else value
@@ -220,49 +229,42 @@ class WallService:
             status = "ok"  # e.g. nothing resolved yet today: no share to judge, nothing wrong
         return Kpi(key, value, status, as_of, tuple(trend), total, share)
 
-    def _traffic(self, rows, now, trends, kpis) -> None:
-        if not rows:
+    def _traffic(self, sums: _Sums, trends, kpis) -> None:
+        if not sums.traffic_n:
             return
-        fresh = self._fresh(rows, now)
-        stale = not fresh
-        as_of = max(r.ts for r in rows)
-        vehicles = sum(r.vehicles for r in fresh)
-        flow = sum(r.vehicles * 60 / r.interval_s for r in fresh) if fresh else None
-        if not fresh:
+        stale = not sums.traffic_fresh
+        flow = sums.flow if not stale else None
+        if stale:
             speed = None
-        elif vehicles:
-            speed = sum(r.speed_kmh * r.vehicles for r in fresh) / vehicles
+        elif sums.vehicles:
+            speed = sums.speed_x_vehicles / sums.vehicles
         else:
-            speed = sum(r.speed_kmh for r in fresh) / len(fresh)
+            speed = sums.speed_sum / sums.traffic_fresh
         minutes = trends.get("traffic", [])
         kpis["traffic_flow"] = self._kpi(
-            "traffic_flow", flow, stale=stale, as_of=as_of,
+            "traffic_flow", flow, stale=stale, as_of=sums.traffic_as_of,
             trend=[m["vehicles_per_min"] if m["n"] else None for m in minutes],
         )  # fmt: skip
         kpis["traffic_speed"] = self._kpi(
-            "traffic_speed", speed, stale=stale, as_of=as_of,
+            "traffic_speed", speed, stale=stale, as_of=sums.traffic_as_of,
             trend=[_ratio(m["speed_x_vehicles"], m["vehicles"], 1.0) for m in minutes],
         )  # fmt: skip
 
-    def _wifi(self, rows, now, trends, uptime, kpis, figures) -> None:
-        if not rows:
+    def _wifi(self, sums: _Sums, trends, uptime, kpis, figures) -> None:
+        if not sums.wifi_n:
             return
-        fresh = self._fresh(rows, now)
-        stale = not fresh
-        as_of = max(r.ts for r in rows)
-        up = sum(1 for r in fresh if r.up)
+        stale = not sums.wifi_fresh
         trend = [_ratio(m["up_n"], m["n"]) for m in trends.get("wifi", [])]
         kpis["wifi_up"] = self._kpi(
-            "wifi_up", up, stale=stale, as_of=as_of, trend=trend, total=len(rows),
-            share=_ratio(up, len(rows)),
+            "wifi_up", sums.wifi_up, stale=stale, as_of=sums.wifi_as_of, trend=trend,
+            total=sums.wifi_n, share=_ratio(sums.wifi_up, sums.wifi_n),
         )  # fmt: skip
         kpis["wifi_uptime"] = self._kpi(
-            "wifi_uptime", self._uptime(uptime, len(rows), now), stale=stale, as_of=as_of,
-            trend=trend,
-        )  # fmt: skip
-        figures["aps_down"] = len(rows) - up
+            "wifi_uptime", self._uptime(uptime), stale=stale, as_of=sums.wifi_as_of, trend=trend
+        )
+        figures["aps_down"] = sums.wifi_n - sums.wifi_up
 
-    def _uptime(self, totals: Row | None, aps: int, now: datetime) -> float | None:
+    def _uptime(self, totals: Row | None) -> float | None:
         """Share of the last 24 h's access point reports that said "up", in %.
 
         Counted from the per-minute rollups (never the raw readings). A gap in
@@ -273,23 +275,14 @@ class WallService:
             return None
         return 100.0 * float(totals.up_n or 0) / float(totals.n)
 
-    def _backlog(self, rows, now, trends, kpis, figures) -> None:
-        if not rows:
+    def _backlog(self, sums: _Sums, trends, kpis, figures) -> None:
+        if not sums.backlog_n:
             return
-        fresh = self._fresh(rows, now)
-        stale = not fresh
-        as_of = max(r.ts for r in rows)
-        # Work does not vanish when a desk goes quiet: every desk's last count
-        # stands. "Today" counters count only if reported today (local time).
-        today = now.astimezone(LOCAL_TZ).date()
-        todays = [r for r in rows if r.ts.astimezone(LOCAL_TZ).date() == today]
-        pending = sum(r.pending or 0 for r in rows)
-        overdue = sum(r.overdue or 0 for r in rows)
-        received = sum(r.received_today or 0 for r in todays)
-        resolved = sum(r.resolved_today or 0 for r in todays)
-        on_time = sum(r.resolved_on_time_today or 0 for r in todays)
+        stale = not sums.backlog_fresh
+        as_of = sums.backlog_as_of
         windows = trends.get("backlog", [])
-        desks = len(rows)
+        desks = sums.backlog_n
+        pending, overdue = sums.pending, sums.overdue
         kpis["backlog_pending"] = self._kpi(
             "backlog_pending", pending, stale=stale, as_of=as_of,
             trend=[_ratio(w["pending"], w["n"], desks) for w in windows],
@@ -300,18 +293,17 @@ class WallService:
             share=_ratio(overdue, pending) if pending else 0.0,
         )  # fmt: skip
         kpis["backlog_on_time"] = self._kpi(
-            "backlog_on_time", resolved, stale=stale, as_of=as_of,
+            "backlog_on_time", sums.resolved, stale=stale, as_of=as_of,
             trend=[_ratio(w["resolved_on_time_today"], w["resolved_today"]) for w in windows],
-            share=_ratio(on_time, resolved),
+            share=_ratio(sums.on_time, sums.resolved),
         )  # fmt: skip
-        figures["received_today"] = received
-        figures["resolved_today"] = resolved
-        hotline = [r for r in rows if r.source.startswith(HOTLINE_PREFIX)]
-        figures["hotline_pending"] = sum(r.pending or 0 for r in hotline) if hotline else None
-        figures["hotline_overdue"] = sum(r.overdue or 0 for r in hotline) if hotline else None
-        hotline_today = [r for r in hotline if r in todays]
-        figures["hotline_received"] = sum(r.received_today or 0 for r in hotline_today)
-        figures["hotline_resolved"] = sum(r.resolved_today or 0 for r in hotline_today)
+        figures["received_today"] = sums.received
+        figures["resolved_today"] = sums.resolved
+        has_hotline = sums.hotline_n > 0
+        figures["hotline_pending"] = sums.hotline_pending if has_hotline else None
+        figures["hotline_overdue"] = sums.hotline_overdue if has_hotline else None
+        figures["hotline_received"] = sums.hotline_received
+        figures["hotline_resolved"] = sums.hotline_resolved
 
     def _alarms(self, districts: list[AreaState], now: datetime) -> list[Alarm]:
         found: list[Alarm] = []
@@ -334,9 +326,10 @@ class WallService:
         found.sort(key=lambda a: (-a.severity, order[a.district]))
         return found
 
-    def _congested(self, rows: list[Row], now: datetime) -> list[dict]:
-        moving = [r for r in self._fresh((r for r in rows if r.feed == "traffic"), now)]
-        moving.sort(key=lambda r: (r.speed_kmh, -(r.occupancy or 0)))
+    def _congested(self, moving: list[Row]) -> list[dict]:
+        slowest = heapq.nsmallest(
+            LIST_LENGTH, moving, key=lambda r: (r.speed_kmh, -(r.occupancy or 0))
+        )
         return [
             {
                 "district": r.district,
@@ -346,15 +339,14 @@ class WallService:
                 "status": self.kpis.status("traffic_speed", r.speed_kmh, stale=False),
                 "as_of": r.ts,
             }
-            for r in moving[:LIST_LENGTH]
+            for r in slowest
         ]
 
-    def _aps_down(self, rows: list[Row], now: datetime) -> list[dict]:
-        down = [r for r in self._fresh((r for r in rows if r.feed == "wifi"), now) if not r.up]
-        down.sort(key=lambda r: r.state_since or r.ts)
+    def _aps_down(self, down: list[Row]) -> list[dict]:
+        longest = heapq.nsmallest(2 * LIST_LENGTH, down, key=lambda r: r.state_since or r.ts)
         return [
             {"district": r.district, "name": r.name or r.source, "since": r.state_since or r.ts}
-            for r in down[: 2 * LIST_LENGTH]  # two columns on the wifi scene
+            for r in longest  # two columns on the wifi scene
         ]
 
     # --- slower aggregates ------------------------------------------------------
@@ -464,3 +456,140 @@ def _down_hours(hours: list, slugs: frozenset[str], interval_s: int) -> tuple:
             per_minute = (sums["n"] - sums["up_n"]) / minutes
             down[hour] += per_minute * interval_s / 60
     return tuple(sorted(down.items()))
+
+
+class _Sums:
+    """Running sums of one district (or the city) over its sources' newest readings."""
+
+    __slots__ = (
+        "traffic_n", "traffic_fresh", "traffic_as_of", "vehicles", "flow", "speed_x_vehicles",
+        "speed_sum", "wifi_n", "wifi_fresh", "wifi_up", "wifi_as_of", "backlog_n",
+        "backlog_fresh", "backlog_as_of", "pending", "overdue", "received", "resolved",
+        "on_time", "hotline_n", "hotline_pending", "hotline_overdue", "hotline_received",
+        "hotline_resolved",
+    )  # fmt: skip
+    TIMES = frozenset({"traffic_as_of", "wifi_as_of", "backlog_as_of"})
+
+    def __init__(self) -> None:
+        for name in self.__slots__:
+            setattr(self, name, None if name in self.TIMES else 0)
+
+    def merge(self, other: _Sums) -> None:
+        """Add another area's sums (the city is the sum of its districts)."""
+        for name in self.__slots__:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if name in self.TIMES:
+                setattr(self, name, max(filter(None, (mine, theirs)), default=None))
+            else:
+                setattr(self, name, mine + theirs)
+
+
+WallRow = namedtuple("WallRow", queries.WALL_COLUMNS)
+# Positions in the plain tuples of queries.latest_for_wall (hot loop: no attribute lookups).
+(DISTRICT, FEED, SOURCE, _NAME, TS, INTERVAL, VEHICLES, SPEED, _OCCUPANCY, UP, STATE_SINCE,
+ PENDING, OVERDUE, RECEIVED, RESOLVED, ON_TIME) = range(len(queries.WALL_COLUMNS))  # fmt: skip
+
+
+class _Tally:
+    """One pass over every source's newest reading: sums per district, lists for the scenes."""
+
+    def __init__(self, slugs: frozenset[str], cutoffs: dict, today, as_text: bool) -> None:
+        self.sums = {slug: _Sums() for slug in slugs}
+        self.cutoffs = cutoffs
+        self.as_text = as_text
+        # The local day starts at this UTC instant: "today" by comparison, not conversion.
+        midnight = datetime.combine(today, datetime.min.time(), LOCAL_TZ).astimezone(UTC)
+        self.today_from = sqlite_datetime_text(midnight) if as_text else midnight
+        self.moving: list = []  # fresh traffic sources
+        self.down: list = []  # fresh access points reporting down
+
+    def _traffic_cutoff(self, interval_s: int):
+        cut = self.cutoffs["traffic"].get(interval_s)
+        if cut is None:
+            cut = self.cutoffs["hold"](interval_s)
+            self.cutoffs["traffic"][interval_s] = cut
+        return cut
+
+    def add(self, row: tuple) -> None:
+        """Count one source's newest reading in its district."""
+        sums = self.sums.get(row[DISTRICT])
+        if sums is None:
+            return  # not in the catalogue (the ingestor rejects these; old rows may remain)
+        feed, ts = row[FEED], row[TS]
+        if feed == "traffic":
+            sums.traffic_n += 1
+            if sums.traffic_as_of is None or ts > sums.traffic_as_of:
+                sums.traffic_as_of = ts
+            if ts >= self._traffic_cutoff(row[INTERVAL]):
+                vehicles, speed = row[VEHICLES], row[SPEED]
+                sums.traffic_fresh += 1
+                sums.vehicles += vehicles
+                sums.flow += vehicles * 60 / row[INTERVAL]
+                sums.speed_x_vehicles += speed * vehicles
+                sums.speed_sum += speed
+                self.moving.append(row)
+        elif feed == "wifi":
+            sums.wifi_n += 1
+            if sums.wifi_as_of is None or ts > sums.wifi_as_of:
+                sums.wifi_as_of = ts
+            if ts >= self.cutoffs["wifi"]:
+                sums.wifi_fresh += 1
+                if row[UP]:
+                    sums.wifi_up += 1
+                else:
+                    self.down.append(row)
+        else:
+            self._backlog(sums, row, ts)
+
+    def _backlog(self, sums: _Sums, row: tuple, ts) -> None:
+        # Work does not vanish when a desk goes quiet: every desk's last count
+        # stands. "Today" counters count only if reported today (local time).
+        sums.backlog_n += 1
+        if sums.backlog_as_of is None or ts > sums.backlog_as_of:
+            sums.backlog_as_of = ts
+        if ts >= self.cutoffs["backlog"]:
+            sums.backlog_fresh += 1
+        sums.pending += row[PENDING] or 0
+        sums.overdue += row[OVERDUE] or 0
+        today = ts >= self.today_from
+        if today:
+            sums.received += row[RECEIVED] or 0
+            sums.resolved += row[RESOLVED] or 0
+            sums.on_time += row[ON_TIME] or 0
+        if row[SOURCE].startswith(HOTLINE_PREFIX):
+            sums.hotline_n += 1
+            sums.hotline_pending += row[PENDING] or 0
+            sums.hotline_overdue += row[OVERDUE] or 0
+            if today:
+                sums.hotline_received += row[RECEIVED] or 0
+                sums.hotline_resolved += row[RESOLVED] or 0
+
+    def finish(self) -> None:
+        """Name the listed rows' fields; turn stored text times into UTC datetimes (SQLite)."""
+        self.moving = [self._named(row) for row in self.moving]
+        self.down = [self._named(row) for row in self.down]
+        if not self.as_text:
+            return
+        for sums in self.sums.values():
+            for name in _Sums.TIMES:
+                setattr(sums, name, _utc(getattr(sums, name)))
+
+    def _named(self, row: tuple) -> WallRow:
+        named = WallRow._make(row)
+        if self.as_text:
+            named = named._replace(ts=_utc(named.ts), state_since=_utc(named.state_since))
+        return named
+
+    def city(self) -> _Sums:
+        """The whole city: the sum of its districts."""
+        total = _Sums()
+        for sums in self.sums.values():
+            total.merge(sums)
+        return total
+
+
+def _utc(value):
+    """A stored SQLite time text as a UTC datetime (None stays None)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)

@@ -27,6 +27,32 @@ def latest_by_source(conn: Connection, *, district: str | None = None) -> list[R
     return list(conn.execute(query))
 
 
+WALL_COLUMNS = (
+    "district", "feed", "source", "name", "ts", "interval_s", "vehicles", "speed_kmh",
+    "occupancy", "up", "state_since", "pending", "overdue", "received_today", "resolved_today",
+    "resolved_on_time_today",
+)  # fmt: skip
+
+
+def latest_for_wall(conn: Connection) -> tuple[list[tuple], bool]:
+    """Every source's newest reading as plain tuples of WALL_COLUMNS, in no order.
+
+    On SQLite the rows come straight from the driver with the times as the
+    stored text (``sqlite_datetime_text``, which sorts as time does): 3,000
+    sources cost about 10 ms instead of 25. The second value says so. Elsewhere
+    the times are UTC datetimes.
+    """
+    if conn.dialect.name == "sqlite":
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(f"SELECT {', '.join(WALL_COLUMNS)} FROM latest")
+            return cursor.fetchall(), True
+        finally:
+            cursor.close()
+    query = select(*[latest.c[name] for name in WALL_COLUMNS])
+    return [tuple(row) for row in conn.execute(query)], False
+
+
 def statuses(conn: Connection) -> dict[str, Row]:
     """Each district IOC's newest presence report, by district."""
     return {row.district: row for row in conn.execute(select(district_status))}
