@@ -180,3 +180,41 @@ def test_ping_answers_with_the_build_of_the_pages(client):
     assert response.headers["Cache-Control"] == "no-store"
     # The same build in every worker of one deploy: it is a digest of the files.
     assert client.get("/api/v1/ping").get_json()["build"] == body["build"]
+
+
+def test_metrics_api_serves_what_the_evaluator_stored(store_url, areas, tmp_path):
+    import sqlite3
+
+    from ioc.config import ROOT
+    from ioc.metrics.catalogue import load_catalogue
+    from ioc.metrics.evaluate import MetricEvaluator
+
+    warehouse = tmp_path / "wh.db"
+    with sqlite3.connect(warehouse) as conn:
+        conn.execute("CREATE TABLE t (district TEXT, n INT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [("ninh-kieu", 3), ("cai-rang", 9)])
+    path = tmp_path / "metrics.toml"
+    path.write_text(
+        f'[databases.wh]\nurl = "sqlite:///{warehouse}"\n\n'
+        '[[metrics]]\nid = "total"\ntitle_vi = "Tổng"\ntitle_en = "Total"\ndatabase = "wh"\n'
+        'sql = "SELECT SUM(n) AS value FROM t"\nunit = "hồ sơ"\nwarn = 10\nalarm = 5\n'
+        "refresh_s = 60\n\n"
+        '[[metrics]]\nid = "per_district"\ntitle_vi = "Theo quận"\ntitle_en = "By district"\n'
+        'database = "wh"\nsql = "SELECT district, n AS value FROM t"\nby_district = true\n'
+        "refresh_s = 60\nwarn = 5\nalarm = 2\n"
+    )
+    catalogue = load_catalogue(path, root=ROOT)
+    app = create_app(make_settings(database_url=store_url), areas=areas, catalogue=catalogue)
+    client = app.server.test_client()
+    assert [m["status"] for m in client.get("/api/v1/metrics").get_json()] == ["no_data"] * 2
+    engine = app.server.extensions["ioc_services"].engine
+    MetricEvaluator(catalogue, engine, areas.slugs).run_due()
+    total, per_district = client.get("/api/v1/metrics").get_json()
+    assert (total["id"], total["value"], total["status"], total["unit"]) == (
+        "total", 12.0, "ok", "hồ sơ"
+    )  # fmt: skip
+    assert total["title"] == {"vi": "Tổng", "en": "Total"} and total["as_of"].endswith("Z")
+    assert per_district["value"] is None and per_district["status"] == "warn"
+    assert per_district["districts"] == {
+        "ninh-kieu": {"value": 3.0, "status": "warn"}, "cai-rang": {"value": 9.0, "status": "ok"}
+    }  # fmt: skip

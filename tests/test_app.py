@@ -247,3 +247,24 @@ def test_a_broken_kpi_file_is_one_line_naming_it(tmp_path):
         f"configuration error: IOC_KPIS_FILE: {kpis}: [traffic_speed] "
         "alarm must be below or at warn when higher is better"
     ]
+
+
+def test_a_broken_metric_catalogue_is_one_line_naming_it(tmp_path):
+    catalogue = tmp_path / "metrics.toml"
+    catalogue.write_text(
+        '[databases.wh]\nurl = "sqlite:///wh.db"\n\n[[metrics]]\nid = "x"\ntitle_vi = "X"\n'
+        'title_en = "X"\ndatabase = "wh"\nsql = "UPDATE t SET a = 1"\nrefresh_s = 60\n'
+    )
+    env = clean_env(
+        IOC_METRICS_FILE=str(catalogue), IOC_MQTT_URL="mqtt://127.0.0.1:1",
+        IOC_PORT=str(free_port()),
+    )  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")], env=env, cwd=ROOT, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"configuration error: IOC_METRICS_FILE: {catalogue}: metric x: "
+        "sql must be one SELECT (or WITH … SELECT)"
+    ]
