@@ -62,6 +62,11 @@
     document.addEventListener("keydown", function (event) { self.key(event); });
     this.watchCursor();
     this.ping();
+    // Fit long values as soon as new text lands, before the browser paints it.
+    var self2 = this;
+    new MutationObserver(function () { self2.fitValues(); }).observe(
+      this.stage.querySelector(".wall-scenes"), { childList: true, characterData: true, subtree: true }
+    );
   };
 
   /* --- scale and burn-in ------------------------------------------------------- */

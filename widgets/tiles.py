@@ -52,9 +52,9 @@ def unit_text(key: str, kpi: Kpi | None, lang: str) -> str:
 def value_class(text: str, unit: str = "") -> str:
     """Long numbers get a smaller size, so a tile never spills (60, 52 or 44 px)."""
     width = len(text) + 0.45 * len(unit)  # the unit is set at under half the value's size
-    if width <= 8:
+    if width <= 7.5:
         return "tile-value"
-    return "tile-value tile-value--long" if width <= 10 else "tile-value tile-value--longer"
+    return "tile-value tile-value--long" if width <= 9 else "tile-value tile-value--longer"
 
 
 def sub_text(key: str, kpi: Kpi | None, lang: str, figures: dict) -> str:

@@ -9,7 +9,7 @@ reading per source (``latest``) and the per-minute rollups are enough.
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict, namedtuple
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +22,7 @@ from ioc.services.kpis import KpiCatalogue
 from ioc.services.live import LOCAL_TZ, Freshness
 from ioc.services.metrics import MetricsService, MetricView
 from ioc.services.status import SEVERITY, Status, worst
+from ioc.services.wall_tally import Sums, Tally
 from ioc.store import queries
 from ioc.store.schema import sqlite_datetime_text
 
@@ -31,7 +32,6 @@ TREND_MINUTES = 60
 # so backlog trends are drawn from 5-minute windows, not single minutes.
 BACKLOG_WINDOW = 5
 USUAL_DAYS = 28  # "usual at this hour": the mean of the same hour over four weeks
-HOTLINE_PREFIX = "hotline-1022"  # desks of the citizens' hotline 1022
 LIST_LENGTH = 8
 ONE_MINUTE = timedelta(minutes=1)
 # KPIs whose thresholds judge a percentage while the tile shows a count.
@@ -156,7 +156,7 @@ class WallService:
         local_day = now.astimezone(LOCAL_TZ).date()
         usual = self.cache.get("day", local_day, lambda: self._usual_profile(now), background=True)
 
-        tally = _Tally(self.areas.slugs, self._cutoffs(now, as_text), local_day, as_text)
+        tally = Tally(self.areas.slugs, self._cutoffs(now, as_text), local_day, as_text)
         for row in rows:
             tally.add(row)
         tally.finish()
@@ -208,7 +208,7 @@ class WallService:
         }
 
     def _area_state(
-        self, slug, name_vi, name_en, sums: _Sums, slow, *, online, online_since, usual
+        self, slug, name_vi, name_en, sums: Sums, slow, *, online, online_since, usual
     ) -> AreaState:
         trends = slow["trends"].get(slug, {})
         kpis: dict[str, Kpi] = {}
@@ -229,7 +229,7 @@ class WallService:
             status = "ok"  # e.g. nothing resolved yet today: no share to judge, nothing wrong
         return Kpi(key, value, status, as_of, tuple(trend), total, share)
 
-    def _traffic(self, sums: _Sums, trends, kpis) -> None:
+    def _traffic(self, sums: Sums, trends, kpis) -> None:
         if not sums.traffic_n:
             return
         stale = not sums.traffic_fresh
@@ -250,7 +250,7 @@ class WallService:
             trend=[_ratio(m["speed_x_vehicles"], m["vehicles"], 1.0) for m in minutes],
         )  # fmt: skip
 
-    def _wifi(self, sums: _Sums, trends, uptime, kpis, figures) -> None:
+    def _wifi(self, sums: Sums, trends, uptime, kpis, figures) -> None:
         if not sums.wifi_n:
             return
         stale = not sums.wifi_fresh
@@ -275,7 +275,7 @@ class WallService:
             return None
         return 100.0 * float(totals.up_n or 0) / float(totals.n)
 
-    def _backlog(self, sums: _Sums, trends, kpis, figures) -> None:
+    def _backlog(self, sums: Sums, trends, kpis, figures) -> None:
         if not sums.backlog_n:
             return
         stale = not sums.backlog_fresh
@@ -456,140 +456,3 @@ def _down_hours(hours: list, slugs: frozenset[str], interval_s: int) -> tuple:
             per_minute = (sums["n"] - sums["up_n"]) / minutes
             down[hour] += per_minute * interval_s / 60
     return tuple(sorted(down.items()))
-
-
-class _Sums:
-    """Running sums of one district (or the city) over its sources' newest readings."""
-
-    __slots__ = (
-        "traffic_n", "traffic_fresh", "traffic_as_of", "vehicles", "flow", "speed_x_vehicles",
-        "speed_sum", "wifi_n", "wifi_fresh", "wifi_up", "wifi_as_of", "backlog_n",
-        "backlog_fresh", "backlog_as_of", "pending", "overdue", "received", "resolved",
-        "on_time", "hotline_n", "hotline_pending", "hotline_overdue", "hotline_received",
-        "hotline_resolved",
-    )  # fmt: skip
-    TIMES = frozenset({"traffic_as_of", "wifi_as_of", "backlog_as_of"})
-
-    def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, None if name in self.TIMES else 0)
-
-    def merge(self, other: _Sums) -> None:
-        """Add another area's sums (the city is the sum of its districts)."""
-        for name in self.__slots__:
-            mine, theirs = getattr(self, name), getattr(other, name)
-            if name in self.TIMES:
-                setattr(self, name, max(filter(None, (mine, theirs)), default=None))
-            else:
-                setattr(self, name, mine + theirs)
-
-
-WallRow = namedtuple("WallRow", queries.WALL_COLUMNS)
-# Positions in the plain tuples of queries.latest_for_wall (hot loop: no attribute lookups).
-(DISTRICT, FEED, SOURCE, _NAME, TS, INTERVAL, VEHICLES, SPEED, _OCCUPANCY, UP, STATE_SINCE,
- PENDING, OVERDUE, RECEIVED, RESOLVED, ON_TIME) = range(len(queries.WALL_COLUMNS))  # fmt: skip
-
-
-class _Tally:
-    """One pass over every source's newest reading: sums per district, lists for the scenes."""
-
-    def __init__(self, slugs: frozenset[str], cutoffs: dict, today, as_text: bool) -> None:
-        self.sums = {slug: _Sums() for slug in slugs}
-        self.cutoffs = cutoffs
-        self.as_text = as_text
-        # The local day starts at this UTC instant: "today" by comparison, not conversion.
-        midnight = datetime.combine(today, datetime.min.time(), LOCAL_TZ).astimezone(UTC)
-        self.today_from = sqlite_datetime_text(midnight) if as_text else midnight
-        self.moving: list = []  # fresh traffic sources
-        self.down: list = []  # fresh access points reporting down
-
-    def _traffic_cutoff(self, interval_s: int):
-        cut = self.cutoffs["traffic"].get(interval_s)
-        if cut is None:
-            cut = self.cutoffs["hold"](interval_s)
-            self.cutoffs["traffic"][interval_s] = cut
-        return cut
-
-    def add(self, row: tuple) -> None:
-        """Count one source's newest reading in its district."""
-        sums = self.sums.get(row[DISTRICT])
-        if sums is None:
-            return  # not in the catalogue (the ingestor rejects these; old rows may remain)
-        feed, ts = row[FEED], row[TS]
-        if feed == "traffic":
-            sums.traffic_n += 1
-            if sums.traffic_as_of is None or ts > sums.traffic_as_of:
-                sums.traffic_as_of = ts
-            if ts >= self._traffic_cutoff(row[INTERVAL]):
-                vehicles, speed = row[VEHICLES], row[SPEED]
-                sums.traffic_fresh += 1
-                sums.vehicles += vehicles
-                sums.flow += vehicles * 60 / row[INTERVAL]
-                sums.speed_x_vehicles += speed * vehicles
-                sums.speed_sum += speed
-                self.moving.append(row)
-        elif feed == "wifi":
-            sums.wifi_n += 1
-            if sums.wifi_as_of is None or ts > sums.wifi_as_of:
-                sums.wifi_as_of = ts
-            if ts >= self.cutoffs["wifi"]:
-                sums.wifi_fresh += 1
-                if row[UP]:
-                    sums.wifi_up += 1
-                else:
-                    self.down.append(row)
-        else:
-            self._backlog(sums, row, ts)
-
-    def _backlog(self, sums: _Sums, row: tuple, ts) -> None:
-        # Work does not vanish when a desk goes quiet: every desk's last count
-        # stands. "Today" counters count only if reported today (local time).
-        sums.backlog_n += 1
-        if sums.backlog_as_of is None or ts > sums.backlog_as_of:
-            sums.backlog_as_of = ts
-        if ts >= self.cutoffs["backlog"]:
-            sums.backlog_fresh += 1
-        sums.pending += row[PENDING] or 0
-        sums.overdue += row[OVERDUE] or 0
-        today = ts >= self.today_from
-        if today:
-            sums.received += row[RECEIVED] or 0
-            sums.resolved += row[RESOLVED] or 0
-            sums.on_time += row[ON_TIME] or 0
-        if row[SOURCE].startswith(HOTLINE_PREFIX):
-            sums.hotline_n += 1
-            sums.hotline_pending += row[PENDING] or 0
-            sums.hotline_overdue += row[OVERDUE] or 0
-            if today:
-                sums.hotline_received += row[RECEIVED] or 0
-                sums.hotline_resolved += row[RESOLVED] or 0
-
-    def finish(self) -> None:
-        """Name the listed rows' fields; turn stored text times into UTC datetimes (SQLite)."""
-        self.moving = [self._named(row) for row in self.moving]
-        self.down = [self._named(row) for row in self.down]
-        if not self.as_text:
-            return
-        for sums in self.sums.values():
-            for name in _Sums.TIMES:
-                setattr(sums, name, _utc(getattr(sums, name)))
-
-    def _named(self, row: tuple) -> WallRow:
-        named = WallRow._make(row)
-        if self.as_text:
-            named = named._replace(ts=_utc(named.ts), state_since=_utc(named.state_since))
-        return named
-
-    def city(self) -> _Sums:
-        """The whole city: the sum of its districts."""
-        total = _Sums()
-        for sums in self.sums.values():
-            total.merge(sums)
-        return total
-
-
-def _utc(value):
-    """A stored SQLite time text as a UTC datetime (None stays None)."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
