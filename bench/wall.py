@@ -130,6 +130,8 @@ def in_process(args, settings: Settings, areas, kpis, fill_now: datetime) -> dic
     start = (fill_now - timedelta(minutes=1)).replace(second=0, microsecond=0)
     per_round = int(ROUND / step)
     district, lang = areas.areas[0].slug, settings.lang  # what a fresh /wall page asks for
+    # A rotating wall asks for the scene on screen and the next one: the first two.
+    scenes = ("overview", "traffic")
     times: dict[str, list] = {"uncached": [], "cached": [], "build": [], "updates": []}
     kinds, prev = [], None
     try:
@@ -145,9 +147,9 @@ def in_process(args, settings: Settings, areas, kpis, fill_now: datetime) -> dic
             t0 = time.perf_counter()
             snap = wall.snapshot(now)
             t1 = time.perf_counter()
-            updates(snap, areas, lang, district)
+            updates(snap, areas, lang, district, scenes)
             t2 = time.perf_counter()
-            updates(wall.snapshot(now), areas, lang, district)  # a second screen, same interval
+            updates(wall.snapshot(now), areas, lang, district, scenes)  # 2nd screen, same interval
             t3 = time.perf_counter()
             for key, took in zip(times, (t2 - t0, t3 - t2, t1 - t0, t2 - t1), strict=True):
                 times[key].append(took * 1000)

@@ -78,8 +78,10 @@ def test_a_tile_says_its_status_in_words_and_its_time_in_can_tho():
 
 def test_a_stale_tile_is_grey_and_says_how_old():
     kpi = Kpi("traffic_flow", None, "stale", NOW - timedelta(minutes=12))
-    assert time_text(kpi, "vi", NOW) == "dữ liệu cũ · 12 phút trước"
-    assert time_text(kpi, "en", NOW) == "stale data · 12 min ago"
+    assert time_text(kpi, "vi", NOW) == "lúc 09:48:30 · 12 phút trước"
+    assert time_text(kpi, "en", NOW) == "as of 09:48:30 · 12 min ago"
+    body = texts(tile_body("traffic_flow", kpi, "vi", NOW, {}))
+    assert body.count("dữ liệu cũ") == 1  # said once, by the status word
     assert tile_class(kpi.status) == "tile tile--stale"
     assert trend_figure(kpi)["data"][0]["line"]["color"] == STATUS_COLOURS["stale"]
 

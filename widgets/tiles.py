@@ -73,10 +73,10 @@ def sub_text(key: str, kpi: Kpi | None, lang: str, figures: dict) -> str:
 def time_text(kpi: Kpi | None, lang: str, now: datetime) -> str:
     """When the value is from; a stale value says how old it is."""
     if kpi is None or kpi.as_of is None:
-        return t("status_no_data", lang)
+        return ""  # the status word already says "no data"
     when = f"{t('as_of', lang)} {local_time(kpi.as_of)}"
-    if kpi.status == "stale":
-        return f"{t('status_stale', lang)} · {age_text((now - kpi.as_of).total_seconds(), lang)}"
+    if kpi.status == "stale":  # the status word says "stale"; say when and how long ago
+        return f"{when} · {age_text((now - kpi.as_of).total_seconds(), lang)}"
     return when
 
 
@@ -221,7 +221,11 @@ def presence_body(districts, lang: str) -> list:
         ),
         html.Div(
             [
-                html.Span(value, className=value_class(value, unit)),
+                # A word (online, offline) is set smaller than a number.
+                html.Span(
+                    value,
+                    className=value_class(value, unit) if unit else "tile-value tile-value--longer",
+                ),
                 html.Span(unit, className="tile-unit"),
             ],
             className="tile-main",
@@ -253,11 +257,11 @@ def metric_body(view, lang: str, now: datetime) -> list:
     else:
         sub = "\u00a0"
     if view.as_of is None:
-        when = t("status_no_data", lang)
-    elif view.status == "stale":
-        when = f"{t('status_stale', lang)} · {age_text((now - view.as_of).total_seconds(), lang)}"
+        when = ""  # the status word already says "no data"
     else:
         when = f"{t('as_of', lang)} {local_time(view.as_of, seconds=False)}"
+        if view.status == "stale":
+            when += f" · {age_text((now - view.as_of).total_seconds(), lang)}"
     parts = [
         html.Div(
             [status_mark(view.status), html.Span(metric.title(lang), className="tile-label")],
