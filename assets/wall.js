@@ -99,6 +99,9 @@
     if (view.scene === "district") {
       var shown = document.getElementById("wall-district-slug");
       if (!shown || shown.textContent !== view.district) {
+        // Ask for the district scene's values (an alarm jump may come out of turn).
+        var onScreen = this.current ? this.current.scene : "overview";
+        window.dash_clientside.set_props("wall-scenes", { data: [onScreen, "district"] });
         window.dash_clientside.set_props("wall-view", { data: view.district });
         this.pending = view;
         this.pendingSince = Date.now();
