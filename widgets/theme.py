@@ -54,4 +54,7 @@ GRAPH_CONFIG = {
     "staticPlot": True,
     "responsive": True,
     "showTips": False,
+    # plotly.js names a CDN as the default source of geo maps' topojson; the wall
+    # draws no geo traces, and points it at this server in case one ever does.
+    "topojsonURL": "/assets/geo/",
 }

@@ -22,13 +22,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ioc.areas import Area, load_areas
-from ioc.config import DEFAULT_AREAS_FILE, ROOT
+from ioc.config import DEFAULT_AREAS_FILE, DEMO_WAREHOUSE
 
 log = logging.getLogger(__name__)
 
 SOURCE = "DEMO – simulated from public figures in can-tho-facts.md"
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # "today" is the city's day, not the server's
-DEFAULT_PATH = ROOT / "var" / "demo-warehouse.db"
+DEFAULT_PATH = DEMO_WAREHOUSE  # what the shipped catalogue reads
 DEFAULT_SEED = 38  # after the plan's number, so the default is easy to remember
 PLAN = "38/KH-UBND"
 KEY_TASKS_YEAR = 2023
