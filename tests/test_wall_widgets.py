@@ -286,3 +286,13 @@ def test_another_citys_areas_draw_from_its_own_geojson(tmp_path):
     # Both islands of the second area are drawn, as one trace split by a gap.
     assert figure["data"][1]["x"].count(None) == 2
     assert figure["data"][-1]["text"] == ["<b>phuong-1</b>", "<b>xa-dao</b>"]
+
+
+def test_no_served_file_names_a_cdn():
+    import re
+
+    from ioc.config import ROOT
+
+    cdn = re.compile(rb"https?://(cdn|unpkg|cdnjs|fonts\.googleapis|fonts\.gstatic|cdn\.jsdelivr)")
+    served = [p for p in (ROOT / "assets").rglob("*") if p.suffix in (".js", ".css", ".html")]
+    assert served and [p.name for p in served if cdn.search(p.read_bytes())] == []
