@@ -61,6 +61,7 @@
     setInterval(function () { self.moveAgainstBurnIn(); }, SHIFT_EVERY_MS);
     document.addEventListener("keydown", function (event) { self.key(event); });
     this.watchCursor();
+    this.watchClicks();
     this.ping();
     // Fit long values as soon as new text lands, before the browser paints it.
     var self2 = this;
@@ -267,6 +268,68 @@
       timer = setTimeout(idle, CURSOR_IDLE_MS);
     });
     timer = setTimeout(idle, CURSOR_IDLE_MS);
+  };
+
+  /* --- clicks: a district on the map, a district's tile -> its drill-down page ----------- */
+
+  // The map is a static plot (no hover machinery on a wall), so a click is placed
+  // on the map's own axes and matched against the district shapes it draws.
+  Wall.prototype.districtAt = function (graph, event) {
+    var layout = graph && graph._fullLayout;
+    if (!layout || !layout.xaxis || !graph.data) return null;
+    var box = graph.getBoundingClientRect();
+    var scale = box.width / graph.offsetWidth || 1; // the stage is scaled to the screen
+    var px = (event.clientX - box.left) / scale - layout._size.l;
+    var py = (event.clientY - box.top) / scale - layout._size.t;
+    var x = layout.xaxis.p2d(px);
+    var y = layout.yaxis.p2d(py);
+    var slugs = this.config.districtSlugs || [];
+    for (var i = 0; i < slugs.length && i < graph.data.length; i++) {
+      if (insideShape(graph.data[i].x, graph.data[i].y, x, y)) return slugs[i];
+    }
+    return null;
+  };
+
+  function insideShape(xs, ys, x, y) {
+    // Even-odd rule over every ring (rings are separated by nulls).
+    var inside = false;
+    var start = 0;
+    for (var i = 0; i <= xs.length; i++) {
+      if (i === xs.length || xs[i] === null) {
+        for (var a = start, b = i - 1; a < i; b = a++) {
+          if (((ys[a] > y) !== (ys[b] > y)) &&
+              x < ((xs[b] - xs[a]) * (y - ys[a])) / (ys[b] - ys[a]) + xs[a]) {
+            inside = !inside;
+          }
+        }
+        start = i + 1;
+      }
+    }
+    return inside;
+  }
+
+  Wall.prototype.openDistrict = function (slug, tab) {
+    var url = "/district/" + encodeURIComponent(slug) + "?lang=" + this.config.lang;
+    window.location.href = url + (tab ? "&tab=" + tab : "");
+  };
+
+  Wall.prototype.watchClicks = function () {
+    var self = this;
+    var tabs = { traffic: "traffic", wifi: "wifi", backlog: "services" };
+    this.stage.addEventListener("click", function (event) {
+      var tile = event.target.closest("#wall-scene-district .tile");
+      if (tile) {
+        var slug = (document.getElementById("wall-district-slug") || {}).textContent;
+        var match = /wall-district-([a-z]+)_/.exec(tile.id || "");
+        if (slug) self.openDistrict(slug, match ? tabs[match[1]] : null);
+        return;
+      }
+      var map = event.target.closest(".overview-map");
+      if (!map) return;
+      var graph = map.querySelector(".js-plotly-plot");
+      var found = self.districtAt(graph, event);
+      if (found) self.openDistrict(found);
+    });
   };
 
   /* --- clock ------------------------------------------------------------------------ */

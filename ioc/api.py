@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from ioc.build import build_id
+from ioc.district_view import parse_view
+from ioc.scope import viewer_scope
 from ioc.services import get_services
 
 api = Blueprint("api", __name__)
@@ -45,10 +47,24 @@ def districts():
 @api.get("/api/v1/districts/<slug>/live")
 def district_live(slug: str):
     """One district's live aggregates and sources."""
+    if slug in get_services().areas and not viewer_scope().allows(slug):
+        return _error(403, "this district is outside the viewer's scope", slug=slug)
     live = get_services().live.district(slug, datetime.now(UTC))
     if live is None:
         return _error(404, "unknown district", slug=slug[:64])
     return jsonify(live)
+
+
+@api.get("/api/v1/districts/<slug>/report")
+def district_report(slug: str):
+    """What the district page shows for the same parameters (tab, range, from, to, source)."""
+    services = get_services()
+    if slug not in services.areas:
+        return _error(404, "unknown district", slug=slug[:64])
+    if not viewer_scope().allows(slug):
+        return _error(403, "this district is outside the viewer's scope", slug=slug)
+    view = parse_view(slug, request.args.to_dict(flat=True), default_lang=services.settings.lang)
+    return jsonify(services.district.report(view).as_json())
 
 
 @api.get("/api/v1/metrics")

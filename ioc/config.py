@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     wall_refresh_ms: int = Field(1000, ge=500, le=60_000)
     wall_reload_h: float = Field(6.0, ge=0.1, le=168)
 
+    # Viewer scope (district pages, their CSV and JSON): the name of a request
+    # header, set by the authenticating proxy in front of the app, that holds
+    # the districts a viewer may see ("ninh-kieu", "ninh-kieu,cai-rang" or "*").
+    # Unset: every viewer sees every district. Set but absent: none.
+    scope_header: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("mqtt_url")
@@ -117,6 +123,11 @@ class Settings(BaseSettings):
         except ArgumentError as err:
             raise ValueError("is not an SQLAlchemy database URL") from err
         return value
+
+    @field_validator("scope_header", mode="before")
+    @classmethod
+    def _no_scope_header(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("metrics_file", mode="before")
     @classmethod

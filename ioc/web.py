@@ -14,6 +14,7 @@ from ioc.api import api
 from ioc.areas import AreaCatalogue, load_areas
 from ioc.build import build_id
 from ioc.config import ROOT, Settings
+from ioc.district_export import export, page_status
 from ioc.metrics.catalogue import Catalogue
 from ioc.services import EXTENSION_KEY, Services
 from ioc.services.kpis import KpiCatalogue
@@ -48,6 +49,8 @@ def create_app(
     )
     app.server.extensions[EXTENSION_KEY] = Services.build(settings, engine, areas, kpis, catalogue)
     app.server.register_blueprint(api)
+    app.server.register_blueprint(export)
+    app.server.after_request(page_status)
     compress(app.server)
     return app
 

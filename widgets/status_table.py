@@ -56,7 +56,13 @@ def status_table(overview: list[dict], *, lang: str, now: datetime) -> html.Tabl
         rows.append(
             html.Tr(
                 [
-                    html.Td(district["name"][lang], className="district-name"),
+                    html.Td(
+                        html.A(
+                            district["name"][lang],
+                            href=f"/district/{district['district']}?lang={lang}",
+                        ),
+                        className="district-name",
+                    ),
                     html.Td(_badge(presence, lang), className=f"presence {presence}"),
                     *[_feed_cell(district["feeds"][f], lang, now) for f in FEED_KEYS],
                 ],

@@ -64,6 +64,7 @@ def layout(**query) -> html.Div:
         "districtTitles": {
             slug: _title({"scene": "district", "district": slug}, names, lang) for slug in names
         },
+        "districtSlugs": [area.slug for area in areas.areas],  # the map's shapes, in order
         "rotateS": view.rotate_s,
         "jump": view.jump,
         "refreshMs": services.settings.wall_refresh_ms,

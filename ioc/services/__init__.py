@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from ioc.areas import AreaCatalogue
 from ioc.config import Settings
+from ioc.services.district import DistrictService
 from ioc.services.kpis import KpiCatalogue, load_kpis
 from ioc.services.live import LiveService
 from ioc.services.metrics import MetricsService
@@ -33,6 +34,7 @@ class Services:
     ops: OpsService
     wall: WallService
     metrics: MetricsService
+    district: DistrictService
 
     @classmethod
     def build(
@@ -46,14 +48,16 @@ class Services:
         """Wire the services on one engine (KPI thresholds from settings unless given)."""
         kpis = kpis or load_kpis(settings.kpis_file)
         metrics = MetricsService(engine, catalogue, settings.stale_factor)
+        wall = WallService(settings, engine, areas, kpis, metrics)
         return cls(
             settings,
             engine,
             areas,
             LiveService(settings, engine, areas),
             OpsService(engine),
-            WallService(settings, engine, areas, kpis, metrics),
+            wall,
             metrics,
+            DistrictService(settings, engine, areas, kpis, wall, metrics),
         )
 
 

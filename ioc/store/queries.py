@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, case, func, select
 
 from ioc.store.schema import (
     ROLLUP_SUMS,
+    SOURCE_HOUR_MAXES,
+    SOURCE_HOUR_SUMS,
+    dead_letters,
     district_status,
     ingest_counters,
     ingestors,
@@ -16,6 +19,7 @@ from ioc.store.schema import (
     metric_values,
     readings,
     rollups,
+    source_hours,
 )
 
 
@@ -117,7 +121,12 @@ def _as_hour(value) -> datetime:
 
 
 def rollup_hours(
-    conn: Connection, *, feed: str, since: datetime, until: datetime
+    conn: Connection,
+    *,
+    feed: str,
+    since: datetime,
+    until: datetime,
+    district: str | None = None,
 ) -> list[tuple[str, datetime, int, dict[str, float]]]:
     """Per-district, per-UTC-hour sums of one feed: (district, hour, minutes with data, sums)."""
     hour = _hour_of(conn, rollups.c.minute).label("hour")
@@ -131,6 +140,8 @@ def rollup_hours(
         .where(rollups.c.feed == feed, rollups.c.minute >= since, rollups.c.minute < until)
         .group_by(rollups.c.district, hour)
     )
+    if district is not None:
+        query = query.where(rollups.c.district == district)
     found = []
     for row in conn.execute(query).mappings():
         sums = {name: float(row[name] or 0) for name in ROLLUP_SUMS}
@@ -153,3 +164,140 @@ def metric_latest_values(conn: Connection, states: dict[str, Row]) -> dict[str, 
         )
         found[metric_id] = {row.district: row.value for row in conn.execute(query)}
     return found
+
+
+# --- one district, for its drill-down page ---------------------------------------------
+
+
+def district_minutes(
+    conn: Connection, *, district: str, feed: str, since: datetime, until: datetime
+) -> list[Row]:
+    """One district's per-minute rollups of one feed in [since, until), in time order."""
+    query = (
+        select(rollups)
+        .where(
+            rollups.c.district == district,
+            rollups.c.feed == feed,
+            rollups.c.minute >= since,
+            rollups.c.minute < until,
+        )
+        .order_by(rollups.c.minute)
+    )
+    return list(conn.execute(query))
+
+
+def _raw_sums():
+    """Per-source sums of raw readings, in the columns of ``source_hours``."""
+    r = readings.c
+    return {
+        "n": func.count(),
+        "vehicles": func.coalesce(func.sum(r.vehicles), 0),
+        "vehicles_per_min": func.coalesce(func.sum(r.vehicles * 60.0 / r.interval_s), 0),
+        "speed_x_vehicles": func.coalesce(func.sum(r.speed_kmh * r.vehicles), 0),
+        "speed": func.coalesce(func.sum(r.speed_kmh), 0),
+        "occupancy": func.coalesce(func.sum(r.occupancy), 0),
+        "up_n": func.coalesce(func.sum(case((r.up, 1), else_=0)), 0),
+        "clients": func.coalesce(func.sum(r.clients), 0),
+        "pending": func.coalesce(func.sum(r.pending), 0),
+        "overdue": func.coalesce(func.sum(r.overdue), 0),
+        "received_max": func.coalesce(func.max(r.received_today), 0),
+        "resolved_max": func.coalesce(func.max(r.resolved_today), 0),
+        "on_time_max": func.coalesce(func.max(r.resolved_on_time_today), 0),
+    }
+
+
+def source_totals(
+    conn: Connection, *, district: str, feed: str, since: datetime, until: datetime, raw: bool
+) -> dict[str, dict[str, float]]:
+    """Per source of one district and feed: sums over [since, until) (see ``source_hours``).
+
+    ``raw``: from the raw readings, exact to the second (short ranges); else from
+    the hourly rollups of the hours that start in the range (long ranges).
+    """
+    if raw:
+        sums = _raw_sums()
+        query = (
+            select(readings.c.source, *[expr.label(name) for name, expr in sums.items()])
+            .where(
+                readings.c.district == district,
+                readings.c.feed == feed,
+                readings.c.ts >= since,
+                readings.c.ts < until,
+            )
+            .group_by(readings.c.source)
+        )
+    else:
+        h = source_hours.c
+        chosen = [func.sum(h[name]).label(name) for name in SOURCE_HOUR_SUMS]
+        chosen += [func.max(h[name]).label(name) for name in SOURCE_HOUR_MAXES]
+        query = (
+            select(h.source, *chosen)
+            .where(h.district == district, h.feed == feed, h.hour >= since, h.hour < until)
+            .group_by(h.source)
+        )
+    found = {}
+    for row in conn.execute(query).mappings():
+        found[row["source"]] = {k: float(v or 0) for k, v in row.items() if k != "source"}
+    return found
+
+
+def source_hour_rows(
+    conn: Connection,
+    *,
+    district: str,
+    feed: str,
+    since: datetime,
+    until: datetime,
+    source: str | None = None,
+) -> list[Row]:
+    """Hourly per-source rollups of one district and feed in [since, until), by source and hour."""
+    h = source_hours.c
+    query = (
+        select(source_hours)
+        .where(h.district == district, h.feed == feed, h.hour >= since, h.hour < until)
+        .order_by(h.source, h.hour)
+    )
+    if source is not None:
+        query = query.where(h.source == source)
+    return list(conn.execute(query))
+
+
+def source_readings(
+    conn: Connection, *, district: str, feed: str, source: str, since: datetime, until: datetime
+) -> list[Row]:
+    """One source's raw readings in [since, until), in time order."""
+    r = readings.c
+    query = (
+        select(readings)
+        .where(
+            r.district == district,
+            r.feed == feed,
+            r.source == source,
+            r.ts >= since,
+            r.ts < until,
+        )
+        .order_by(r.ts)
+    )
+    return list(conn.execute(query))
+
+
+def latest_of(conn: Connection, *, district: str, feed: str, source: str) -> Row | None:
+    """One source's newest reading, or None."""
+    query = select(latest).where(
+        latest.c.district == district, latest.c.feed == feed, latest.c.source == source
+    )
+    return conn.execute(query).first()
+
+
+def dead_letters_of_topic(conn: Connection, *, topic: str, limit: int = 20) -> tuple[int, list]:
+    """How many messages on one topic were rejected, and the newest of them."""
+    count = conn.execute(
+        select(func.count()).select_from(dead_letters).where(dead_letters.c.topic == topic)
+    ).scalar_one()
+    newest = conn.execute(
+        select(dead_letters)
+        .where(dead_letters.c.topic == topic)
+        .order_by(dead_letters.c.received_at.desc())
+        .limit(limit)
+    )
+    return int(count), list(newest)

@@ -136,6 +136,37 @@ rollups = Table(
     Index("ix_rollups_minute", "minute"),
 )
 
+# Per-hour per-source sums, so a district page can show every source over 30
+# days without scanning raw readings. The three ``*_max`` columns keep the
+# highest of a desk's day counters in the hour (they count up from local
+# midnight): intake in a period is a difference of these, never a sum.
+SOURCE_HOUR_SUMS = (
+    "n",
+    "vehicles",
+    "vehicles_per_min",
+    "speed_x_vehicles",
+    "speed",
+    "occupancy",
+    "up_n",
+    "clients",
+    "pending",
+    "overdue",
+)
+SOURCE_HOUR_MAXES = ("received_max", "resolved_max", "on_time_max")
+source_hours = Table(
+    "source_hours",
+    metadata,
+    Column("district", String(64), primary_key=True),
+    Column("feed", String(16), primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("hour", UTCDateTime(), primary_key=True),
+    *[
+        Column(name, Float, nullable=False, server_default="0")
+        for name in (*SOURCE_HOUR_SUMS, *SOURCE_HOUR_MAXES)
+    ],
+    Index("ix_source_hours_district_hour", "district", "feed", "hour"),
+)
+
 dead_letters = Table(
     "dead_letters",
     metadata,
@@ -151,6 +182,7 @@ dead_letters = Table(
     Column("district", String(64), nullable=True),
     Index("ix_dead_letters_received_at", "received_at"),
     Index("ix_dead_letters_sha", "payload_sha256"),
+    Index("ix_dead_letters_topic", "topic"),  # a source's rejections, on its detail page
 )
 
 district_status = Table(

@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
 
-from sqlalchemy import Connection, Insert, Table, case, delete, select
+from sqlalchemy import Connection, Insert, Table, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from feeds.contract import Reading, StatusReport
 from ioc.store.schema import (
     ROLLUP_SUMS,
+    SOURCE_HOUR_MAXES,
+    SOURCE_HOUR_SUMS,
     VALUE_COLUMNS,
     dead_letters,
     district_status,
@@ -26,6 +28,7 @@ from ioc.store.schema import (
     metric_values,
     readings,
     rollups,
+    source_hours,
     sqlite_datetime_text,
 )
 
@@ -238,15 +241,81 @@ def rollup_sums(new: Iterable[Reading]) -> dict[tuple, dict[str, float]]:
 
 
 def add_rollups(conn: Connection, new: Iterable[Reading]) -> None:
-    """Add new readings into the per-minute rollups."""
+    """Add new readings into the per-minute (district) and per-hour (source) rollups."""
+    new = list(new)
     sums = rollup_sums(new)
     if not sums:
         return
+    add_source_hours(conn, new)
     rows = [{"district": d, "feed": f, "minute": m, **values} for (d, f, m), values in sums.items()]
     statement = _insert(conn, rollups)
     update = {name: rollups.c[name] + statement.excluded[name] for name in ROLLUP_SUMS}
     conn.execute(
         statement.on_conflict_do_update(index_elements=["district", "feed", "minute"], set_=update),
+        rows,
+    )
+
+
+def hour_of(ts: datetime) -> datetime:
+    """Floor a time to its hour."""
+    return ts.replace(minute=0, second=0, microsecond=0)
+
+
+_DAY_COUNTERS = {
+    "received_max": "received_today",
+    "resolved_max": "resolved_today",
+    "on_time_max": "resolved_on_time_today",
+}
+
+
+def source_hour_sums(new: Iterable[Reading]) -> dict[tuple, dict[str, float]]:
+    """Sum new readings per (district, feed, source, hour); keep the day counters' highest."""
+    empty = dict.fromkeys((*SOURCE_HOUR_SUMS, *SOURCE_HOUR_MAXES), 0.0)
+    sums: dict[tuple, dict[str, float]] = {}
+    for reading in new:
+        key = (reading.district, reading.feed, reading.source, hour_of(reading.ts))
+        bucket = sums.get(key)
+        if bucket is None:
+            bucket = sums[key] = dict(empty)
+        values = reading.values
+        bucket["n"] += 1
+        if reading.feed == "traffic":
+            vehicles = values["vehicles"]
+            bucket["vehicles"] += vehicles
+            bucket["vehicles_per_min"] += vehicles * 60 / values["interval_s"]
+            bucket["speed_x_vehicles"] += values["speed_kmh"] * vehicles
+            bucket["speed"] += values["speed_kmh"]
+            bucket["occupancy"] += values.get("occupancy") or 0
+        elif reading.feed == "wifi":
+            bucket["up_n"] += 1 if values["up"] else 0
+            bucket["clients"] += values.get("clients") or 0
+        else:
+            bucket["pending"] += values.get("pending") or 0
+            bucket["overdue"] += values.get("overdue") or 0
+            for column, field in _DAY_COUNTERS.items():
+                bucket[column] = max(bucket[column], values.get(field) or 0)
+    return sums
+
+
+def add_source_hours(conn: Connection, new: Iterable[Reading]) -> None:
+    """Add new readings into the per-source hourly rollups."""
+    sums = source_hour_sums(new)
+    if not sums:
+        return
+    rows = [
+        {"district": d, "feed": f, "source": s, "hour": h, **values}
+        for (d, f, s, h), values in sums.items()
+    ]
+    statement = _insert(conn, source_hours)
+    higher = func.greatest if conn.dialect.name == "postgresql" else func.max
+    update = {name: source_hours.c[name] + statement.excluded[name] for name in SOURCE_HOUR_SUMS}
+    update |= {
+        name: higher(source_hours.c[name], statement.excluded[name]) for name in SOURCE_HOUR_MAXES
+    }
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["district", "feed", "source", "hour"], set_=update
+        ),
         rows,
     )
 
