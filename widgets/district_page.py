@@ -326,6 +326,7 @@ def grid(table: Table, view: DistrictView, lang: str, *, height: int = 520) -> d
             "animateRows": False,
             "suppressCellFocus": True,
             "enableCellTextSelection": True,
+            "domLayout": "normal" if len(rows) > 12 else "autoHeight",
             "localeText": {"noRowsToShow": t("no_data", lang)},
         },
         rowClassRules={
@@ -335,7 +336,7 @@ def grid(table: Table, view: DistrictView, lang: str, *, height: int = 520) -> d
             "row--selected": "params.data.selected === true",
         },
         className="grid",
-        style={"height": f"{height}px", "width": "100%"},
+        style={"height": f"{height}px", "width": "100%"} if len(rows) > 12 else {"width": "100%"},
     )  # fmt: skip
 
 
@@ -395,15 +396,21 @@ def _graph(component_id: str, figure: dict, height: int = 320) -> dcc.Graph:
 def line_chart(
     component_id: str, rows: list[dict], lines: list[tuple[str, str, str, str]], lang: str,
     *, second_axis: bool = False, shape: str = "linear", mode: str = "lines",
+    span: tuple[datetime, datetime] | None = None,
 ) -> dcc.Graph:  # fmt: skip
-    """Lines over time from series rows: (key, label key, colour, axis) per line."""
+    """Lines over time from series rows: (key, label key, colour, axis) per line.
+
+    ``span``: the range shown on the time axis (the view's), however little data there is.
+    """
     x = [_local(row["time"]) for row in rows]
     traces = []
     for key, label, colour, axis in lines:
+        points = sum(1 for row in rows if row.get(key) is not None)
         traces.append(
             {
                 "type": "scatter",
-                "mode": mode,
+                # Few points, far apart, would draw no line at all: mark each one.
+                "mode": "lines+markers" if points < 60 else mode,
                 "name": t(label, lang),
                 "x": x,
                 "y": [row.get(key) for row in rows],
@@ -413,6 +420,9 @@ def line_chart(
             }
         )
     extra = {}
+    if span is not None:
+        extra["xaxis"] = {"gridcolor": LIGHT_GRID, "linecolor": LIGHT_GRID, "type": "date",
+                          "range": [_local(span[0]), _local(span[1])]}  # fmt: skip
     if second_axis:
         extra["yaxis2"] = {
             "overlaying": "y",
@@ -585,7 +595,7 @@ def source_panel(detail: SourceDetail, view: DistrictView, lang: str) -> html.Se
                                      className="dpanel-head"),
                             line_chart("source-history", history_rows, lines, lang,
                                        second_axis=len({a for *_x, a in lines}) > 1,
-                                       mode="lines+markers" if len(history_rows) < 80 else "lines"),
+                                       span=(view.since, view.until)),
                         ],
                         className="source-history",
                     ),
@@ -618,7 +628,8 @@ def traffic_tab(report: DistrictReport, lang: str, thresholds) -> list:
             [
                 panel(t("flow_speed_over_time", lang), line_chart(
                     "district-traffic-series", series.rows,
-                    FLOW_SPEED, lang, second_axis=True), view, lang, "traffic_series"),
+                    FLOW_SPEED, lang, second_axis=True, span=(view.since, view.until)),
+                    view, lang, "traffic_series"),
                 panel(t("worst_sources", lang), html_table(tables["traffic_worst"], view, lang),
                       view, lang, "traffic_worst"),
             ],
@@ -653,8 +664,8 @@ def wifi_tab(report: DistrictReport, lang: str, thresholds) -> list:
                 panel(t("down_now", lang), down_body, view, lang, "wifi_down"),
                 panel(t("uptime_over_time", lang), line_chart(
                     "district-wifi-series", tables["wifi_series"].rows,
-                    [("up_pct", "col_up_pct", SERIES["c"], "y")], lang), view, lang,
-                    "wifi_series"),
+                    [("up_pct", "col_up_pct", SERIES["c"], "y")], lang,
+                    span=(view.since, view.until)), view, lang, "wifi_series"),
             ],
             className="row-2",
         ),
@@ -681,7 +692,8 @@ def services_tab(report: DistrictReport, lang: str, thresholds) -> list:
                 panel(t("pending_over_time", lang), line_chart(
                     "district-pending", tables["services_series"].rows,
                     [("pending", "col_pending", SERIES["a"], "y"),
-                     ("overdue", "col_overdue", SERIES["b"], "y")], lang, shape="hv"),
+                     ("overdue", "col_overdue", SERIES["b"], "y")], lang, shape="hv",
+                    span=(view.since, view.until)),
                     view, lang, "services_series"),
                 panel(t("intake_over_time", lang), intake_chart(tables["services_intake"].rows,
                       lang), view, lang, "services_intake"),

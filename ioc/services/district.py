@@ -315,7 +315,10 @@ class DistrictService:
                     "speed_avg": _div(sums.get("speed_x_vehicles"), sums.get("vehicles"))
                     if sums.get("vehicles")
                     else _div(sums.get("speed"), sums.get("n")),
-                    "occupancy_avg": _div(sums.get("occupancy"), sums.get("n"), 100.0),
+                    # A camera that does not measure occupancy has none, not 0 %.
+                    "occupancy_avg": None
+                    if r.occupancy is None
+                    else _div(sums.get("occupancy"), sums.get("n"), 100.0),
                     "reports": int(sums.get("n", 0)),
                 }
             )
@@ -390,17 +393,21 @@ class DistrictService:
         hours = queries.rollup_hours(
             conn, feed="traffic", since=since, until=view.until, district=view.slug
         )
+        found = {hour: (minutes, sums) for _district, hour, minutes, sums in hours}
         rows = []
-        for _district, hour, minutes, sums in sorted(hours, key=lambda item: item[1]):
-            local = hour.astimezone(LOCAL_TZ)
+        at = since
+        while at < view.until:  # every hour of every day, empty ones too
+            local = at.astimezone(LOCAL_TZ)
+            minutes, sums = found.get(at, (0, None))
             rows.append(
                 {
                     "date": local.date().isoformat(),
                     "hour": local.hour,
-                    "speed": _div(sums["speed_x_vehicles"], sums["vehicles"]),
-                    "flow": _div(sums["vehicles"], minutes),
+                    "speed": _div(sums["speed_x_vehicles"], sums["vehicles"]) if sums else None,
+                    "flow": _div(sums["vehicles"], minutes) if sums else None,
                 }
             )
+            at += HOUR
         return rows
 
     # --- wifi -----------------------------------------------------------------------
