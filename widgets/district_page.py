@@ -648,11 +648,12 @@ def wifi_tab(report: DistrictReport, lang: str, thresholds) -> list:
     down = tables["wifi_down"]
     outages = tables["wifi_outages"]
     aps = len({row["source"] for row in outages.rows})
-    down_body = (
-        html_table(down, view, lang)
-        if down.rows
-        else html.P(t("none_down", lang), className="all-good")
-    )
+    if down.rows:
+        down_body = html_table(down, view, lang)
+    elif tables["wifi_aps"].rows:
+        down_body = html.P(t("none_down", lang), className="all-good")
+    else:  # no access point has reported: nothing to say "all up" about
+        down_body = html.P(t("no_data", lang), className="muted")
     timeline = (
         outage_chart(outages, view, lang)
         if outages.rows
