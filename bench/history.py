@@ -2,12 +2,16 @@
 
 ``python -m bench.history --db sqlite:///var/bench-wall.db --sources 3000 --days 30``
 migrates the store and fills it as weeks of ingesting would have left it: ``latest``
-with a few stale sources, ``rollups_minute`` for every minute, raw ``readings`` for
-the last hours only, and ``district_status`` with one district gone (its Last Will;
-its sources stopped with it). Values follow the simulator's rhythms (feeds.sim_models).
-In the raw window the rollups are the sums of the stored readings, as ``rollup_sums``
-makes them; before it, traffic and wifi sums are drawn per district and minute
-(summing a month of raw readings would take hours) and desks are simulated one by one.
+with a few stale sources, ``rollups_minute`` for every minute, ``source_hours`` for
+every source and hour, raw ``readings`` for the last hours only, and ``district_status``
+with one district gone (its Last Will; its sources stopped with it). Values follow the
+simulator's rhythms (feeds.sim_models). In the raw window the rollups are the sums of
+the stored readings, as ``rollup_sums`` and ``source_hour_sums`` make them; before it,
+traffic and wifi sums are drawn per district and minute, and per source and hour
+(summing a month of raw readings would take hours), and desks are simulated one by one.
+The drawn district minutes and source hours share the rhythms, the days' moods and
+the access points' outages, so they agree on counts and up/down exactly and on
+vehicles and clients in expectation (each is drawn apart, from its own random stream).
 """
 
 from __future__ import annotations
@@ -20,21 +24,33 @@ import sys
 import time
 from array import array
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from sqlalchemy import Engine, Table, func, insert, select
 
 from feeds import sim_models as sim
-from feeds.contract import FEEDS
+from feeds.contract import FEEDS, Reading
 from ioc.areas import Area, AreaCatalogue, load_areas
 from ioc.config import Settings
 from ioc.store.engine import make_engine, migrate
-from ioc.store.schema import ROLLUP_SUMS, district_status, latest, readings, rollups
+from ioc.store.schema import (
+    ROLLUP_SUMS,
+    SOURCE_HOUR_MAXES,
+    SOURCE_HOUR_SUMS,
+    district_status,
+    latest,
+    readings,
+    rollups,
+    source_hours,
+)
 from ioc.store.schema import sqlite_datetime_text as sqlite_text
-from ioc.store.writes import minute_of
+from ioc.store.writes import hour_of, minute_of, source_hour_sums
 
+# What a fill holds; stores filled by an older version (bench.wall's marker) are filled again.
+# 2: source_hours.
+HISTORY_VERSION = 2
 CHUNK = 50_000
 CAM_S = sim.TRAFFIC_INTERVAL_S  # cameras count vehicles over this, in each reading's interval_s
 INTERVAL_S = {"traffic": CAM_S, "wifi": 60, "backlog": 300}  # Settings' defaults
@@ -42,6 +58,9 @@ STALE_SHARE = 1 / 500  # of sources, besides the offline district's
 VALUES = ("vehicles", "interval_s", "speed_kmh", "occupancy", "up", "clients", "pending",
           "overdue", "received_today", "resolved_today", "resolved_on_time_today")  # fmt: skip
 READING_COLUMNS = ("district", "feed", "source", "ts", "received_at", "seq", "name", *VALUES)
+HOUR_VALUES = (*SOURCE_HOUR_SUMS, *SOURCE_HOUR_MAXES)
+HOUR_COLUMNS = ("district", "feed", "source", "hour", *HOUR_VALUES)
+SPEED_SPREAD = 0.2 / math.sqrt(12)  # of a camera's speed about the road's: uniform(0.9, 1.1)
 
 
 def choose_sources(areas: AreaCatalogue, total: int) -> list[sim.Source]:
@@ -100,15 +119,19 @@ class _Src:
     spans: tuple = ()  # wifi: outages
     at: int = 0  # wifi: the first outage not over at its last reading
     last: tuple = ()  # its newest readings row
+    hours: dict = field(default_factory=dict)  # desks: hour -> sums before the raw window
 
 
 class _History:
     """One fill's schedule and per-minute sums; rows come out as generators of tuples."""
 
-    def __init__(self, areas, chosen, *, days, now, raw_hours, rng, stamp) -> None:
-        self.areas, self.rng, self.stamp = areas.areas, rng, stamp
+    def __init__(self, areas, chosen, *, days, now, raw_hours, rng, hours_rng, stamp) -> None:
+        self.areas, self.rng, self.hours_rng, self.stamp = areas.areas, rng, hours_rng, stamp
         self.minutes = round(days * 1440) + 1  # whole minutes before now's, and now's own
         self.t0 = minute_of(now.astimezone(UTC)) - timedelta(minutes=self.minutes - 1)
+        # Source hours: hour h is h0 + h hours; minute m falls in hour (first + m) // 60.
+        self.h0, self.first = hour_of(self.t0), self.t0.minute
+        self.hours = (self.first + self.minutes - 1) // 60 + 1
         self.now_s = (now - self.t0).total_seconds()
         self.raw_from = max(0, self.minutes - 1 - round(raw_hours * 60))
         self.local = [
@@ -136,6 +159,8 @@ class _History:
         # (district, feed, sum) -> one float per minute
         self.sums = defaultdict(lambda: array("d", bytes(8 * self.minutes)))
         self.desk_rows: dict[int, list[tuple]] = defaultdict(list)  # by minute, raw window only
+        # (district, feed, source, hour) -> the raw window's sums, as source_hour_sums made them
+        self.raw_hours: dict[tuple, dict[str, float]] = {}
 
     def when(self, seconds: float):
         """Return the time `seconds` after the first minute, as the store binds it."""
@@ -188,17 +213,41 @@ class _History:
                     s.last = (src.district, "backlog", src.source, self.when(t),
                               self.when(t + 1), seq, src.name, *(None,) * 6, *values)  # fmt: skip
                     self.desk_rows[m].append(s.last)
+                else:  # n, pending, overdue summed; the day counters' highest
+                    hour = s.hours.setdefault((self.first + m) // 60, [0.0] * 6)
+                    hour[:3] = [hour[0] + 1, hour[1] + values[0], hour[2] + values[1]]
+                    hour[3:] = map(max, hour[3:], values[2:])
                 t += INTERVAL_S["backlog"]
 
     def raw_rows(self):
-        """Yield raw readings minute by minute, desks' among them; add them to the sums."""
+        """Yield raw readings minute by minute, desks' among them; add them to the sums.
+
+        Each hour's readings are summed per source as the ingestor sums them
+        (``source_hour_sums``), for ``source_hour_rows``.
+        """
+        batch: list[Reading] = []
         for m in range(self.raw_from, self.minutes):
-            at = [self.when(m * 60 + i) for i in range(62)]  # ts, and received 1 s later
-            for area in self.areas:
-                mood = self.mood[area.slug, self.day[m]]
-                yield from self._traffic(area, m, at, min(1.0, self.traffic[area.kind][m] * mood))
-                yield from self._wifi(area.slug, m, at, self.wifi[m] * mood)
-            yield from self.desk_rows.pop(m, ())
+            if (self.first + m) % 60 == 0:
+                self._keep_hour(batch)
+                batch = []
+            minute = self.t0 + timedelta(minutes=m)  # in the hour of every reading of the minute
+            for row in self._minute_rows(m):
+                values = {name: v for name, v in zip(VALUES, row[7:], strict=True) if v is not None}
+                batch.append(Reading(row[0], row[1], row[2], minute, values))
+                yield row
+        self._keep_hour(batch)
+
+    def _minute_rows(self, m: int):
+        at = [self.when(m * 60 + i) for i in range(62)]  # ts, and received 1 s later
+        for area in self.areas:
+            mood = self.mood[area.slug, self.day[m]]
+            yield from self._traffic(area, m, at, min(1.0, self.traffic[area.kind][m] * mood))
+            yield from self._wifi(area.slug, m, at, self.wifi[m] * mood)
+        yield from self.desk_rows.pop(m, ())
+
+    def _keep_hour(self, batch: list[Reading]) -> None:
+        for (d, f, source, hour), sums in source_hour_sums(batch).items():
+            self.raw_hours[d, f, source, round((hour - self.h0).total_seconds()) // 3600] = sums
 
     def _traffic(self, area: Area, m: int, at: list, level: float):
         rng, d, free = self.rng, area.slug, 45.0 if sim.is_urban(area) else 60.0
@@ -242,6 +291,80 @@ class _History:
             for (d, f), sums in cols.items():
                 if sums[0] and sums[0][m]:  # n, the readings in this minute
                     yield (d, f, minute, *(c[m] if c else 0.0 for c in sums))
+
+    def source_hour_rows(self):
+        """Yield every source's hourly sums in key order: drawn before the raw window, then summed.
+
+        The hour the raw window starts in holds both: sums added, day counters' highest kept.
+        """
+        stamps = [self.stamp(self.h0 + timedelta(hours=h)) for h in range(self.hours)]
+        per_district = {area.slug: self._district_hours(area) for area in self.areas}
+        keep = len(SOURCE_HOUR_SUMS)
+        for s in sorted(self.sources, key=lambda s: (s.src.district, s.src.feed, s.src.source)):
+            d, f, source = s.src.district, s.src.feed, s.src.source
+            old = self._old_hours(s, per_district[d])
+            for h in range(self.hours):
+                values, raw = old.get(h), self.raw_hours.get((d, f, source, h))
+                if raw is not None:
+                    new = [raw[name] for name in HOUR_VALUES]
+                    values = new if values is None else [
+                        *(a + b for a, b in zip(values[:keep], new[:keep], strict=True)),
+                        *map(max, values[keep:], new[keep:]),
+                    ]  # fmt: skip
+                if values is not None:
+                    yield (d, f, source, stamps[h], *values)
+
+    def _district_hours(self, area: Area) -> dict:
+        """Per hour before the raw window: minutes, and the sums of the rhythms' levels in them."""
+        d, end, count = area.slug, self.raw_from, (self.first + self.raw_from - 1) // 60 + 1
+        traffic, wifi, day, mood = self.traffic[area.kind], self.wifi, self.day, self.mood
+        out = {name: [0.0] * count for name in ("minutes", "level", "occupancy", "slow", "wifi")}
+        minutes, level, occupancy, slow, wifi_sum = out.values()
+        out["wifi_by_minute"] = by_minute = array("d", bytes(8 * end))
+        for m in range(end):
+            h, md = (self.first + m) // 60, mood[d, day[m]]
+            lvl = min(1.0, traffic[m] * md)
+            occ = min(0.98, max(0.01, lvl * 0.85))
+            minutes[h] += 1
+            level[h] += lvl
+            occupancy[h] += occ
+            slow[h] += 1 - 0.75 * occ**1.5
+            by_minute[m] = wifi[m] * md
+            wifi_sum[h] += by_minute[m]
+        out["free"] = 45.0 if sim.is_urban(area) else 60.0
+        return out
+
+    def _old_hours(self, s: _Src, levels: dict) -> dict[int, list[float]]:
+        """Draw one source's hourly sums before the raw window (desks': as simulated)."""
+        rng, size, zeros = self.hours_rng, s.src.size, [0.0] * len(SOURCE_HOUR_MAXES)
+        out: dict[int, list[float]] = {}
+        if s.src.feed == "traffic":
+            free = levels["free"]
+            for h, k in enumerate(levels["minutes"]):
+                if not k:
+                    continue
+                count = _count(rng, levels["level"][h] * size)  # a sum of Poisson counts is one
+                spread = math.sqrt(k)
+                occupancy = levels["occupancy"][h] + rng.gauss(0, 0.03 * spread)
+                occupancy = min(0.98 * k, max(0.01 * k, occupancy))
+                speed = free * levels["slow"][h] * rng.gauss(1, SPEED_SPREAD / spread)
+                out[h] = [k, count, count * 60 / CAM_S, count * speed / k, speed, occupancy,
+                          0.0, 0.0, 0.0, 0.0, *zeros]  # fmt: skip
+        elif s.src.feed == "wifi":
+            end, by_minute = self.raw_from, levels["wifi_by_minute"]
+            down, lost = defaultdict(int), defaultdict(float)
+            for a, b in s.spans:  # the minutes whose reading falls in the outage
+                for m in range(max(0, _minute(a, s.phase)), min(end, _minute(b, s.phase))):
+                    h = (self.first + m) // 60
+                    down[h], lost[h] = down[h] + 1, lost[h] + by_minute[m]
+            for h, k in enumerate(levels["minutes"]):
+                if k:
+                    clients = _count(rng, max(0.0, levels["wifi"][h] - lost[h]) * size)
+                    out[h] = [k, 0.0, 0.0, 0.0, 0.0, 0.0, k - down[h], clients, 0.0, 0.0, *zeros]
+        else:
+            for h, (n, pending, overdue, *highest) in s.hours.items():
+                out[h] = [n, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, pending, overdue, *highest]
+        return out
 
     def latest_rows(self):
         """Yield each source's newest reading; wifi with when its up or down run began."""
@@ -297,24 +420,29 @@ def fill_history(
             raise ValueError(f"{engine.url.render_as_string()} is not empty")
     began = time.perf_counter()
     sqlite = engine.dialect.name == "sqlite"
+    # Source hours draw from a stream of their own: the other tables stay as without them.
     history = _History(areas, choose_sources(areas, sources), days=days, now=now,
                        raw_hours=raw_hours, rng=random.Random(seed),
+                       hours_rng=random.Random(f"{seed}:source_hours"),
                        stamp=sqlite_text if sqlite else lambda t: t)  # fmt: skip
     history.draw_old()
     history.run_desks()
     print(f"  history before the raw window: {time.perf_counter() - began:.1f} s", file=sys.stderr)
-    rows = {
-        table.name: _insert_all(engine, table, columns, made)
-        for table, columns, made in (
-            (readings, READING_COLUMNS, history.raw_rows()),
-            (rollups, ("district", "feed", "minute", *ROLLUP_SUMS), history.rollup_rows()),
-            (latest, (*READING_COLUMNS[:7], "state_since", *VALUES), history.latest_rows()),
-            (district_status, ("district", "online", "ts", "received_at", "since"),
-             history.status_rows()),
-        )
-    }  # fmt: skip
+    rows, took = {}, {"drawn": round(time.perf_counter() - began, 1)}
+    for table, columns, made in (
+        (readings, READING_COLUMNS, history.raw_rows()),
+        (rollups, ("district", "feed", "minute", *ROLLUP_SUMS), history.rollup_rows()),
+        (source_hours, HOUR_COLUMNS, history.source_hour_rows()),  # after the readings
+        (latest, (*READING_COLUMNS[:7], "state_since", *VALUES), history.latest_rows()),
+        (district_status, ("district", "online", "ts", "received_at", "since"),
+         history.status_rows()),
+    ):  # fmt: skip
+        started = time.perf_counter()
+        rows[table.name] = _insert_all(engine, table, columns, made)
+        took[table.name] = round(time.perf_counter() - started, 1)
     stale = [s for s in history.sources if s.until < history.now_s]
     return {
+        "version": HISTORY_VERSION,
         "sources": dict(Counter(s.src.feed for s in history.sources)),
         "rows": rows,
         "offline": history.offline,
@@ -322,6 +450,7 @@ def fill_history(
         "from": history.t0.isoformat(),
         "now": now.isoformat(),
         "seconds": round(time.perf_counter() - began, 1),
+        "took": took,  # seconds: drawing before the raw window, then making and inserting tables
     }
 
 

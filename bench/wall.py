@@ -30,7 +30,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.history import fill_history
+from bench.history import HISTORY_VERSION, fill_history
 from bench.ingest import BenchError, machine_info, start_broker
 from feeds import sim_models as sim
 from feeds.broker import wait_for_port
@@ -90,8 +90,8 @@ def stats(values: list[float]) -> dict:
 
 def ensure_store(args: argparse.Namespace, areas) -> dict:
     """Fill the bench store, or reuse it when its marker holds these parameters."""
-    db, params = Path(args.db), {"sources": args.sources, "days": args.days,
-                                 "raw_hours": RAW_HOURS, "seed": SEED}  # fmt: skip
+    db, params = Path(args.db), {"sources": args.sources, "days": args.days, "raw_hours": RAW_HOURS,
+                                 "seed": SEED, "history": HISTORY_VERSION}  # fmt: skip
     marker = db.with_name(db.name + ".json")
     saved = json.loads(marker.read_text()) if marker.exists() else None
     if saved and saved.get("params") == params and saved.get("filled") and not args.refill:
@@ -100,7 +100,7 @@ def ensure_store(args: argparse.Namespace, areas) -> dict:
         engine.dispose()
         return {**saved, "reused": True}
     if db.exists() and saved is None:
-        raise BenchError(f"{db} exists but was not filled by bench.wall: remove it or use --db")
+        raise BenchError(f"{db} exists but was not filled by a benchmark: remove it or use --db")
     for suffix in ("", "-wal", "-shm", ".migrate-lock"):
         with contextlib.suppress(FileNotFoundError):
             Path(f"{db}{suffix}").unlink()

@@ -323,18 +323,29 @@ class DistrictService:
                 }
             )
         rows.sort(key=lambda row: row["name"])
+        # One read of the hourly sums serves the heat map and (for long ranges) the series.
+        heat_since = local_day_start(min(view.since, view.until - timedelta(days=HEATMAP_DAYS - 1)))
+        hours = queries.rollup_hours(
+            conn, feed="traffic", since=heat_since, until=view.until, district=view.slug
+        )
         ranked = [row for row in rows if row["speed_avg"] is not None]
         ranked.sort(key=lambda row: (row["speed_avg"], -(row["occupancy_avg"] or 0)))
         return {
             "traffic_sources": Table("traffic_sources", TRAFFIC_SOURCE_COLUMNS, rows),
             "traffic_series": Table(
-                "traffic_series", TRAFFIC_SERIES_COLUMNS, self._traffic_series(conn, view, now)
+                "traffic_series",
+                TRAFFIC_SERIES_COLUMNS,
+                self._traffic_series(conn, view, now, hours),
             ),
-            "traffic_heatmap": Table("traffic_heatmap", HEATMAP_COLUMNS, self._heatmap(conn, view)),
+            "traffic_heatmap": Table(
+                "traffic_heatmap", HEATMAP_COLUMNS, self._heatmap(view, heat_since, hours)
+            ),
             "traffic_worst": Table("traffic_worst", TRAFFIC_WORST_COLUMNS, ranked[:WORST_COUNT]),
         }
 
-    def _buckets(self, conn, view: DistrictView, feed: str) -> tuple[list[datetime], dict]:
+    def _buckets(
+        self, conn, view: DistrictView, feed: str, hours: list | None = None
+    ) -> tuple[list[datetime], dict]:
         """Bucket starts over the range, and per bucket the summed rollups and minutes seen."""
         width = view.bucket
         first = floor_to(view.since, width)
@@ -354,18 +365,21 @@ class DistrictService:
                 for name in queries.ROLLUP_SUMS:
                     bucket[name] += getattr(row, name) or 0.0
         else:
-            rows = queries.rollup_hours(
-                conn, feed=feed, since=first, until=view.until, district=view.slug
-            )
-            for _district, hour, minutes, values in rows:
+            if hours is None:
+                hours = queries.rollup_hours(
+                    conn, feed=feed, since=first, until=view.until, district=view.slug
+                )
+            for _district, hour, minutes, values in hours:
+                if hour < first:
+                    continue
                 bucket = sums.setdefault(hour, defaultdict(float))
                 bucket["minutes"] += minutes
                 for name, value in values.items():
                     bucket[name] += value
         return starts, sums
 
-    def _traffic_series(self, conn, view: DistrictView, now: datetime) -> list[dict]:
-        starts, sums = self._buckets(conn, view, "traffic")
+    def _traffic_series(self, conn, view: DistrictView, now: datetime, hours) -> list[dict]:
+        starts, sums = self._buckets(conn, view, "traffic", hours)
         minutes = view.bucket.total_seconds() / 60
         rows = []
         for start in starts:
@@ -387,12 +401,8 @@ class DistrictService:
             )
         return rows
 
-    def _heatmap(self, conn, view: DistrictView) -> list[dict]:
+    def _heatmap(self, view: DistrictView, since: datetime, hours: list) -> list[dict]:
         """Mean speed and flow per local day and hour, over the range or the last week."""
-        since = local_day_start(min(view.since, view.until - timedelta(days=HEATMAP_DAYS - 1)))
-        hours = queries.rollup_hours(
-            conn, feed="traffic", since=since, until=view.until, district=view.slug
-        )
         found = {hour: (minutes, sums) for _district, hour, minutes, sums in hours}
         rows = []
         at = since
@@ -453,7 +463,7 @@ class DistrictService:
         """Every down period of every access point in the range, newest first."""
         end_of_range = min(view.until, now)
         found = []
-        if view.span <= MINUTE_SERIES_SPAN:
+        if view.raw:
             hold = self.freshness.hold("wifi")
             reports: dict[str, list[tuple[datetime, bool]]] = defaultdict(list)
             for row in queries.wifi_history(conn, district=view.slug, since=view.since - hold):
@@ -465,7 +475,7 @@ class DistrictService:
         else:
             rows = queries.source_hour_rows(
                 conn, district=view.slug, feed="wifi", since=floor_to(view.since, HOUR),
-                until=view.until,
+                until=view.until, down_only=True,
             )  # fmt: skip
             open_: dict[str, list] = {}
             for row in rows:  # by source, then hour

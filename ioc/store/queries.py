@@ -249,8 +249,12 @@ def source_hour_rows(
     since: datetime,
     until: datetime,
     source: str | None = None,
+    down_only: bool = False,
 ) -> list[Row]:
-    """Hourly per-source rollups of one district and feed in [since, until), by source and hour."""
+    """Hourly per-source rollups of one district and feed in [since, until), by source and hour.
+
+    ``down_only``: only the hours with a "down" report (outages), which are few.
+    """
     h = source_hours.c
     query = (
         select(source_hours)
@@ -259,6 +263,8 @@ def source_hour_rows(
     )
     if source is not None:
         query = query.where(h.source == source)
+    if down_only:
+        query = query.where(h.up_n < h.n)
     return list(conn.execute(query))
 
 
