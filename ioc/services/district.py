@@ -9,7 +9,7 @@ Where numbers come from, by range (``DistrictView``):
 - per-source figures over the range: raw readings up to 6 h, the hourly
   per-source rollups beyond;
 - district series: the per-minute rollups (up to 36 h), their hourly sums beyond;
-- outages: the raw up/down reports up to 36 h (exact to the report), the hourly
+- outages: the raw up/down reports up to 6 h (exact to the report), the hourly
   rollups beyond (an hour with any "down" report is drawn as down for the
   share of its reports that said so).
 """
