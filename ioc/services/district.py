@@ -246,7 +246,7 @@ class DistrictService:
                 state.online_since if state else None, state.status if state else "no_data", kpis,
             )  # fmt: skip
         with self.engine.connect() as conn:
-            rows = [r for r in queries.latest_by_source(conn, district=view.slug)]
+            rows = queries.latest_by_source(conn, district=view.slug)
             mine = [r for r in rows if r.feed == view.feed]
             found = {
                 "traffic": self._traffic,
