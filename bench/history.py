@@ -2,8 +2,8 @@
 
 ``python -m bench.history --db sqlite:///var/bench-wall.db --sources 3000 --days 30``
 migrates the store and fills it as weeks of ingesting would have left it: ``latest``
-with a few stale sources, ``rollups_minute`` for every minute, ``source_hours`` for
-every source and hour, raw ``readings`` for the last hours only, and ``district_status``
+with a few stale sources, ``rollups_minute`` for every minute (and ``rollups_hour``
+summed from them), ``source_hours`` for every source and hour, raw ``readings`` for the last hours only, and ``district_status``
 with one district gone (its Last Will; its sources stopped with it). Values follow the
 simulator's rhythms (feeds.sim_models). In the raw window the rollups are the sums of
 the stored readings, as ``rollup_sums`` and ``source_hour_sums`` make them; before it,
@@ -46,11 +46,11 @@ from ioc.store.schema import (
     source_hours,
 )
 from ioc.store.schema import sqlite_datetime_text as sqlite_text
-from ioc.store.writes import hour_of, minute_of, source_hour_sums
+from ioc.store.writes import hour_of, minute_of, refresh_hour_rollups, source_hour_sums
 
 # What a fill holds; stores filled by an older version (bench.wall's marker) are filled again.
-# 2: source_hours.
-HISTORY_VERSION = 2
+# 2: source_hours. 3: rollups_hour.
+HISTORY_VERSION = 3
 CHUNK = 50_000
 CAM_S = sim.TRAFFIC_INTERVAL_S  # cameras count vehicles over this, in each reading's interval_s
 INTERVAL_S = {"traffic": CAM_S, "wifi": 60, "backlog": 300}  # Settings' defaults
@@ -440,6 +440,11 @@ def fill_history(
         started = time.perf_counter()
         rows[table.name] = _insert_all(engine, table, columns, made)
         took[table.name] = round(time.perf_counter() - started, 1)
+    started = time.perf_counter()
+    with engine.begin() as conn:  # the hourly district rollups, as the ingestor keeps them
+        hours = conn.execute(select(rollups.c.feed, rollups.c.minute).distinct()).all()
+        refresh_hour_rollups(conn, {(feed, hour_of(minute)) for feed, minute in hours})
+    took["rollups_hour"] = round(time.perf_counter() - started, 1)
     stale = [s for s in history.sources if s.until < history.now_s]
     return {
         "version": HISTORY_VERSION,

@@ -164,3 +164,68 @@ def test_migrations_create_exactly_the_declared_schema(engine):
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert differences == []
+
+
+def _hours_from_minutes(engine, since, until) -> dict:
+    """What summing the minute rows gives, per (district, hour): the hourly table's promise."""
+    found: dict = {}
+    with engine.connect() as conn:
+        for row in conn.execute(select(rollups).where(rollups.c.feed == "traffic")):
+            if since <= row.minute < until:
+                key = (row.district, row.minute.replace(minute=0))
+                minutes, vehicles = found.get(key, (0, 0.0))
+                found[key] = (minutes + 1, vehicles + row.vehicles)
+    return found
+
+
+def test_hourly_rollups_agree_with_the_minutes_for_any_range(engine):
+    # Three hours of readings, written in batches that overlap hours, one redelivered
+    # and one arriving late: the hour rows must still be the sums of their minutes.
+    start = T0.replace(minute=0, second=0)
+    batches = [
+        [traffic(f"cam-{c}", start + timedelta(minutes=m), c + m % 7, district=d)
+         for c in range(3) for d in ("ninh-kieu", "cai-rang")]
+        for m in range(0, 180, 2)
+    ]  # fmt: skip
+    for batch in batches[::2]:
+        write(engine, batch)
+    write(engine, batches[0])  # redelivered: not counted again
+    for batch in batches[1::2]:  # late
+        write(engine, batch)
+    for since, until in [
+        (start, start + timedelta(hours=3)),  # whole hours only
+        (start + timedelta(minutes=17), start + timedelta(hours=2, minutes=41)),  # both edges
+        (start + timedelta(minutes=5), start + timedelta(minutes=50)),  # inside one hour
+    ]:
+        with engine.connect() as conn:
+            got = {
+                (d, hour): (minutes, sums["vehicles"])
+                for d, hour, minutes, sums in queries.rollup_hours(
+                    conn, feed="traffic", since=since, until=until
+                )
+            }
+        assert got == _hours_from_minutes(engine, since, until)
+    with engine.connect() as conn:
+        (whole,) = queries.rollup_hours(
+            conn, feed="traffic", since=start, until=start + timedelta(hours=1),
+            district="cai-rang",
+        )  # fmt: skip
+    assert whole[2] == 30  # 30 minutes with data, each 3 cameras
+    assert whole[3]["n"] == 90
+
+
+def test_the_migration_fills_hourly_district_rollups_from_the_minutes(tmp_path):
+    from ioc.store.engine import make_engine, migrate
+    from ioc.store.schema import rollups_hour
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine)
+    write(engine, [traffic("cam-1", T0 + timedelta(minutes=m), 2) for m in range(0, 150, 5)])
+    with engine.begin() as conn:
+        expected = {(r.hour, r.minutes, r.vehicles) for r in conn.execute(select(rollups_hour))}
+        conn.exec_driver_sql("DROP TABLE rollups_hour")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
+    migrate(engine)
+    with engine.connect() as conn:
+        found = {(r.hour, r.minutes, r.vehicles) for r in conn.execute(select(rollups_hour))}
+    assert found == expected and sum(v for _h, _m, v in found) == 60

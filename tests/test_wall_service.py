@@ -168,6 +168,10 @@ def test_usual_level_is_the_same_hour_over_previous_weeks(engine, wall):
                          "minute": start + timedelta(minutes=minute), **sums})  # fmt: skip
     with engine.begin() as conn:
         conn.execute(insert(rollups), rows)
+        # As the ingestor does after adding minutes: the hours they fall in are summed again.
+        writes.refresh_hour_rollups(
+            conn, {("traffic", r["minute"].replace(minute=0)) for r in rows}
+        )
     write(engine, [traffic("ninh-kieu", "cam-1", 250, 30.0)])
     snap = wall.build(NOW)
     assert snap.district("ninh-kieu").figures["usual_flow"] == pytest.approx(200.0)

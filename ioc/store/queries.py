@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Row, case, func, select
 
@@ -19,6 +19,7 @@ from ioc.store.schema import (
     metric_values,
     readings,
     rollups,
+    rollups_hour,
     source_hours,
 )
 
@@ -128,7 +129,33 @@ def rollup_hours(
     until: datetime,
     district: str | None = None,
 ) -> list[tuple[str, datetime, int, dict[str, float]]]:
-    """Per-district, per-UTC-hour sums of one feed: (district, hour, minutes with data, sums)."""
+    """Per-district, per-UTC-hour sums of one feed: (district, hour, minutes with data, sums).
+
+    Whole hours come from ``rollups_hour``; a part-hour at either end of the range
+    is summed from its minutes, so the answer is the same as summing minutes only.
+    """
+    first = since.replace(minute=0, second=0, microsecond=0)
+    if first < since:
+        first += timedelta(hours=1)
+    last = until.replace(minute=0, second=0, microsecond=0)
+    if first >= last:  # no whole hour inside
+        return _minute_hours(conn, feed, since, until, district)
+    found = _minute_hours(conn, feed, since, first, district) if since < first else []
+    query = select(rollups_hour).where(
+        rollups_hour.c.feed == feed, rollups_hour.c.hour >= first, rollups_hour.c.hour < last
+    )
+    if district is not None:
+        query = query.where(rollups_hour.c.district == district)
+    for row in conn.execute(query).mappings():
+        sums = {name: float(row[name] or 0) for name in ROLLUP_SUMS}
+        found.append((row["district"], row["hour"], int(row["minutes"]), sums))
+    if last < until:
+        found += _minute_hours(conn, feed, last, until, district)
+    return found
+
+
+def _minute_hours(conn, feed, since, until, district) -> list:
+    """rollup_hours summed from the per-minute rows (for part-hours)."""
     hour = _hour_of(conn, rollups.c.minute).label("hour")
     query = (
         select(

@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
@@ -136,6 +137,20 @@ rollups = Table(
     Index("ix_rollups_minute", "minute"),
 )
 
+# Per-hour per-district sums, recomputed from the minute rows of each hour a batch
+# touches: a 30-day view of a district reads 720 rows, not 43,200. ``minutes`` is the
+# number of minute rows (minutes with data) the hour holds.
+rollups_hour = Table(
+    "rollups_hour",
+    metadata,
+    Column("district", String(64), primary_key=True),
+    Column("feed", String(16), primary_key=True),
+    Column("hour", UTCDateTime(), primary_key=True),
+    Column("minutes", Integer, nullable=False, server_default="0"),
+    *[Column(name, Float, nullable=False, server_default="0") for name in ROLLUP_SUMS],
+    Index("ix_rollups_hour", "hour"),
+)
+
 # Per-hour per-source sums, so a district page can show every source over 30
 # days without scanning raw readings. The three ``*_max`` columns keep the
 # highest of a desk's day counters in the hour (they count up from local
@@ -233,4 +248,25 @@ metric_state = Table(
     Column("last_success_at", UTCDateTime(), nullable=True),
     Column("error", String(500), nullable=True),
     Column("duration_ms", Float, nullable=True),
+)
+
+# Briefing snapshots: each holds, in ``record`` (canonical JSON), everything its page
+# shows, and is never changed once written; ``sha256`` is the digest of ``record``,
+# so anyone can check later that it still reads the same. A scheduled snapshot keeps
+# the local slot it was taken for: one per slot and scope, however many processes run.
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("taken_at", UTCDateTime(), nullable=False),
+    Column("scope", String(64), nullable=False),  # "city" or a district slug
+    Column("trigger", String(16), nullable=False),  # manual, api, schedule
+    Column("scheduled_for", UTCDateTime(), nullable=True),
+    Column("title", String(200), nullable=False),
+    Column("taken_by", String(120), nullable=False),
+    Column("status", String(16), nullable=False),  # the worst status it shows
+    Column("record", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    UniqueConstraint("scope", "scheduled_for", name="uq_snapshots_slot"),
+    Index("ix_snapshots_taken_at", "taken_at"),
 )

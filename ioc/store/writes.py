@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
 
-from sqlalchemy import Connection, Insert, Table, case, delete, func, select
+from sqlalchemy import Connection, Insert, Table, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from feeds.contract import Reading, StatusReport
@@ -28,7 +28,9 @@ from ioc.store.schema import (
     metric_values,
     readings,
     rollups,
+    rollups_hour,
     source_hours,
+    UTCDateTime,
     sqlite_datetime_text,
 )
 
@@ -254,6 +256,40 @@ def add_rollups(conn: Connection, new: Iterable[Reading]) -> None:
         statement.on_conflict_do_update(index_elements=["district", "feed", "minute"], set_=update),
         rows,
     )
+    refresh_hour_rollups(conn, {(feed, hour_of(minute)) for _d, feed, minute in sums})
+
+
+def refresh_hour_rollups(conn: Connection, touched: Iterable[tuple[str, datetime]]) -> None:
+    """Recompute the hourly district rollups of each (feed, UTC hour) from its minute rows.
+
+    Recomputed, not added to: the result is the same however often a batch (or a
+    redelivered one) touches the hour, and ``minutes`` counts minutes with data exactly.
+    A batch touches a few hours of a few feeds, each at most 60 minute rows a district.
+    """
+    for feed, hour in sorted(touched):
+        found = (
+            select(
+                rollups.c.district,
+                rollups.c.feed,
+                literal(hour, UTCDateTime()).label("hour"),
+                func.count().label("minutes"),
+                *[func.sum(rollups.c[name]).label(name) for name in ROLLUP_SUMS],
+            )
+            .where(
+                rollups.c.feed == feed,
+                rollups.c.minute >= hour,
+                rollups.c.minute < hour + timedelta(hours=1),
+            )
+            .group_by(rollups.c.district, rollups.c.feed)
+        )
+        columns = ["district", "feed", "hour", "minutes", *ROLLUP_SUMS]
+        statement = _insert(conn, rollups_hour).from_select(columns, found)
+        replace = {name: statement.excluded[name] for name in ("minutes", *ROLLUP_SUMS)}
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["district", "feed", "hour"], set_=replace
+            )
+        )
 
 
 def hour_of(ts: datetime) -> datetime:
