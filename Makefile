@@ -10,7 +10,7 @@ PIP    := $(PY) -m pip
 help:
 	@echo "make run     start the all-in-one demo (broker, simulator, ingestor, web) on http://127.0.0.1:8050"
 	@echo "make test    ruff + the whole pytest suite"
-	@echo "make bench   benchmarks: ingest, the wall, the district page, database metrics (figures go to docs/performance.md by hand)"
+	@echo "make bench   benchmarks: ingest, the wall, the district page, database metrics, briefing snapshots (figures go to docs/performance.md by hand)"
 	@echo "make format  ruff format + autofix"
 	@echo "make clean   remove .venv and var/"
 
@@ -45,6 +45,7 @@ bench: $(VENV)/.dev
 	$(PY) -m bench.wall
 	$(PY) -m bench.district
 	$(PY) -m bench.metrics
+	$(PY) -m bench.briefing
 
 clean:
 	rm -rf $(VENV) var

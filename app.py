@@ -1,9 +1,11 @@
 """The all-in-one IOC dashboard, and the WSGI app for ``gunicorn app:server``.
 
-``python app.py`` (what ``make run`` starts) runs the web app, one ingestor
-and, with no IOC_MQTT_URL, an embedded loopback broker and the simulator.
+``python app.py`` (what ``make run`` starts) runs the web app, one ingestor,
+the metric evaluator, the briefing schedule (IOC_BRIEFING_TIMES) and, with no
+IOC_MQTT_URL, an embedded loopback broker and the simulator.
 ``gunicorn app:server`` only serves pages and the API: ingest runs elsewhere
-(``python -m feeds.ingest``), so N web workers never subscribe N times.
+(``python -m feeds.ingest``), so N web workers never subscribe N times, and so
+does the schedule (``python -m ioc.briefing schedule``).
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def run_all_in_one(settings: Settings) -> None:
     from feeds.ingest import Ingestor
     from feeds.mqtt import port_is_free
     from feeds.simulate import Simulator
+    from ioc.briefing.schedule import scheduler_for
     from ioc.metrics.evaluate import MetricEvaluator
 
     if not port_is_free(settings.port, settings.host):
@@ -125,6 +128,11 @@ def run_all_in_one(settings: Settings) -> None:
         evaluator = MetricEvaluator(catalogue, services.engine, services.areas.slugs)
         evaluator.start()
         log.info("evaluating %d database metrics", len(catalogue.metrics))
+    scheduler = scheduler_for(services)
+    if scheduler is not None:
+        scheduler.start()
+        log.info("briefing snapshots scheduled at %s (local time)",
+                 ", ".join(at.strftime("%H:%M") for at in settings.briefing_times))  # fmt: skip
     simulator = None
     if simulate:
         simulator = Simulator.from_settings(settings, services.areas, settings.mqtt_url)
@@ -141,6 +149,8 @@ def run_all_in_one(settings: Settings) -> None:
     finally:
         if simulator is not None:
             simulator.stop()
+        if scheduler is not None:
+            scheduler.stop()
         if evaluator is not None:
             evaluator.stop()
         ingestor.stop()

@@ -3,7 +3,8 @@
 ``python -m bench.history --db sqlite:///var/bench-wall.db --sources 3000 --days 30``
 migrates the store and fills it as weeks of ingesting would have left it: ``latest``
 with a few stale sources, ``rollups_minute`` for every minute (and ``rollups_hour``
-summed from them), ``source_hours`` for every source and hour, raw ``readings`` for the last hours only, and ``district_status``
+summed from them), ``source_hours`` for every source and hour, raw ``readings`` for the last
+hours only, and ``district_status``
 with one district gone (its Last Will; its sources stopped with it). Values follow the
 simulator's rhythms (feeds.sim_models). In the raw window the rollups are the sums of
 the stored readings, as ``rollup_sums`` and ``source_hour_sums`` make them; before it,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import socket
+from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -19,6 +20,7 @@ DEFAULT_KPIS_FILE = ROOT / "ioc" / "defaults" / "kpis.toml"
 DEFAULT_METRICS_FILE = ROOT / "ioc" / "defaults" / "metrics.toml"
 DEMO_WAREHOUSE = ROOT / "var" / "demo-warehouse.db"
 ENV_PREFIX = "IOC_"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class ConfigError(Exception):
@@ -97,7 +99,70 @@ class Settings(BaseSettings):
     # Unset: every viewer sees every district. Set but absent: none.
     scope_header: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")
 
+    # Briefing snapshots. The official header's issuing body, centre and place, in
+    # Vietnamese and in English (kept in each snapshot as they were when taken).
+    briefing_issuer: str = Field("UBND THÀNH PHỐ CẦN THƠ", min_length=1, max_length=120)
+    briefing_centre: str = Field("TRUNG TÂM ĐIỀU HÀNH THÔNG MINH", min_length=1, max_length=120)
+    briefing_place: str = Field("Cần Thơ", min_length=1, max_length=60)
+    briefing_issuer_en: str = Field("CAN THO CITY PEOPLE'S COMMITTEE", min_length=1, max_length=120)
+    briefing_centre_en: str = Field("INTELLIGENT OPERATIONS CENTRE", min_length=1, max_length=120)
+    briefing_place_en: str = Field("Can Tho", min_length=1, max_length=60)
+    # Scheduled city snapshots: local times (Asia/Ho_Chi_Minh) "HH:MM,HH:MM" (empty:
+    # none), on these days ("mon-fri", "daily" or "mon,wed,sat"); scheduled ones
+    # older than the retention are deleted (snapshots taken by hand are kept).
+    briefing_times: Annotated[tuple[time, ...], NoDecode] = (time(7, 30), time(13, 30))
+    briefing_days: Annotated[frozenset[int], NoDecode] = frozenset(range(5))
+    briefing_retention_days: float = Field(90, gt=0)
+    # Who took a snapshot: the name of a request header set by the authenticating
+    # proxy (e.g. X-Forwarded-User); unset, the form's "taken by" field is used.
+    user_header: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    # Chromium for PDF export: a path, or empty to look for chromium on PATH.
+    chromium: Path | None = None
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("briefing_times", mode="before")
+    @classmethod
+    def _briefing_times(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        found = []
+        for part in value.replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                hour, minute = part.split(":")
+                found.append(time(int(hour), int(minute)))
+            except ValueError:
+                raise ValueError(f"{part!r} is not a time HH:MM (00:00 to 23:59)") from None
+        return tuple(sorted(set(found)))
+
+    @field_validator("briefing_days", mode="before")
+    @classmethod
+    def _briefing_days(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip().lower()
+        if text in ("daily", "all", "*"):
+            return frozenset(range(7))
+        days: set[int] = set()
+        for part in text.split(","):
+            ends = [p.strip() for p in part.split("-")]
+            if any(e not in WEEKDAYS for e in ends) or len(ends) > 2:
+                raise ValueError(
+                    f"{part.strip()!r}: use mon..sun, a range like mon-fri, a list, or daily"
+                )
+            first, last = WEEKDAYS.index(ends[0]), WEEKDAYS.index(ends[-1])
+            if last < first:
+                raise ValueError(f"{part.strip()!r}: a range goes from an earlier day to a later")
+            days.update(range(first, last + 1))
+        return frozenset(days)
+
+    @field_validator("user_header", "chromium", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("mqtt_url")
     @classmethod
@@ -134,7 +199,7 @@ class Settings(BaseSettings):
     def _no_metrics(cls, value: object) -> object:
         return None if value in ("", "none", "off") else value
 
-    @field_validator("areas_file", "kpis_file", "metrics_file", "mqtt_ca_file")
+    @field_validator("areas_file", "kpis_file", "metrics_file", "mqtt_ca_file", "chromium")
     @classmethod
     def _file_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from ioc.api import api
 from ioc.areas import AreaCatalogue, load_areas
+from ioc.briefing.routes import briefing
 from ioc.build import build_id
 from ioc.config import ROOT, Settings
 from ioc.district_export import export, page_status
@@ -46,8 +47,11 @@ def create_app(
         update_title=None,
         serve_locally=True,
         suppress_callback_exceptions=True,
+        # Served, but not put on Dash pages: only the briefing documents link it.
+        assets_ignore=r"^briefing/",
     )
     app.server.extensions[EXTENSION_KEY] = Services.build(settings, engine, areas, kpis, catalogue)
+    app.server.register_blueprint(briefing)
     app.server.register_blueprint(api)
     app.server.register_blueprint(export)
     app.server.after_request(page_status)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from ioc.areas import AreaCatalogue
 from ioc.config import Settings
+from ioc.services.briefing import BriefingService
 from ioc.services.district import DistrictService
 from ioc.services.kpis import KpiCatalogue, load_kpis
 from ioc.services.live import LiveService
@@ -35,6 +36,7 @@ class Services:
     wall: WallService
     metrics: MetricsService
     district: DistrictService
+    briefing: BriefingService
 
     @classmethod
     def build(
@@ -49,6 +51,7 @@ class Services:
         kpis = kpis or load_kpis(settings.kpis_file)
         metrics = MetricsService(engine, catalogue, settings.stale_factor)
         wall = WallService(settings, engine, areas, kpis, metrics)
+        district = DistrictService(settings, engine, areas, kpis, wall, metrics)
         return cls(
             settings,
             engine,
@@ -57,7 +60,8 @@ class Services:
             OpsService(engine),
             wall,
             metrics,
-            DistrictService(settings, engine, areas, kpis, wall, metrics),
+            district,
+            BriefingService(settings, engine, areas, kpis, wall, district),
         )
 
 

@@ -19,6 +19,7 @@ from ioc.store.schema import (
     SOURCE_HOUR_MAXES,
     SOURCE_HOUR_SUMS,
     VALUE_COLUMNS,
+    UTCDateTime,
     dead_letters,
     district_status,
     ingest_counters,
@@ -30,7 +31,6 @@ from ioc.store.schema import (
     rollups,
     rollups_hour,
     source_hours,
-    UTCDateTime,
     sqlite_datetime_text,
 )
 

@@ -1,0 +1,85 @@
+"""``python -m ioc.briefing``: take a briefing snapshot now, or run the schedule alone."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from ioc.areas import AreaCatalogueError, load_areas
+from ioc.briefing.schedule import scheduler_for
+from ioc.config import ConfigError, configure_logging, load_settings, redact_url
+from ioc.services import Services
+from ioc.services.briefing import SnapshotError
+from ioc.services.kpis import KpiConfigError
+from ioc.store.engine import make_engine, migrate
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Take one snapshot (``take``) or run the schedule until interrupted (``schedule``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m ioc.briefing",
+        description="Briefing snapshots of IOC_DATABASE_URL. `take` stores one now and "
+        "prints its summary as JSON; `schedule` takes city snapshots at IOC_BRIEFING_TIMES "
+        "(local time) on IOC_BRIEFING_DAYS and deletes scheduled ones older than "
+        "IOC_BRIEFING_RETENTION_DAYS, until stopped.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    take = commands.add_parser("take", help="take one snapshot now")
+    take.add_argument("--district", default="city", help="a district slug, or city (default)")
+    take.add_argument("--title", default="", help="title (up to 200 characters)")
+    take.add_argument("--note", default="", help="note (up to 2000 characters)")
+    take.add_argument("--taken-by", default="", help="who takes it")
+    commands.add_parser("schedule", help="run the schedule until stopped")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        areas = load_areas(settings.areas_file)
+        store = make_engine(settings.database_url)
+        migrate(store)
+        services = Services.build(settings, store, areas)
+    except AreaCatalogueError as err:
+        print(f"configuration error: IOC_AREAS_FILE: {err}", file=sys.stderr)
+        return 2
+    except KpiConfigError as err:
+        print(f"configuration error: IOC_KPIS_FILE: {err}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as err:
+        reason = str(err.__cause__ or err).splitlines()[0]
+        url = redact_url(settings.database_url)
+        print(f"cannot open the store IOC_DATABASE_URL={url}: {reason}", file=sys.stderr)
+        return 2
+    if args.command == "take":
+        try:
+            made = services.briefing.take(scope=args.district, title=args.title, note=args.note,
+                                          taken_by=args.taken_by, trigger="manual")  # fmt: skip
+        except SnapshotError as err:
+            print(f"cannot take the snapshot: {err}", file=sys.stderr)
+            return 2
+        print(json.dumps(made.summary(), ensure_ascii=False))
+        return 0
+    scheduler = scheduler_for(services)
+    if scheduler is None:
+        print("configuration error: IOC_BRIEFING_TIMES is empty: nothing to schedule",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    scheduler.start()
+    done.wait()
+    scheduler.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
