@@ -224,8 +224,42 @@ def test_the_migration_fills_hourly_district_rollups_from_the_minutes(tmp_path):
     with engine.begin() as conn:
         expected = {(r.hour, r.minutes, r.vehicles) for r in conn.execute(select(rollups_hour))}
         conn.exec_driver_sql("DROP TABLE rollups_hour")
+        conn.exec_driver_sql("DROP TABLE snapshots")  # 0005 is applied again too
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
     migrate(engine)
     with engine.connect() as conn:
         found = {(r.hour, r.minutes, r.vehicles) for r in conn.execute(select(rollups_hour))}
     assert found == expected and sum(v for _h, _m, v in found) == 60
+
+
+def test_two_writers_of_the_same_hour_leave_it_summed_exactly(engine):
+    """Two ingestors (a share group, PostgreSQL) commit minutes of one hour at once."""
+    import threading
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    start = T0.replace(minute=0, second=0)
+    first_in = threading.Event()
+    errors = []
+
+    def second_writer():
+        try:
+            first_in.wait(10)
+            write(engine, [traffic("cam-2", start + timedelta(minutes=30), 5)])
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    other = threading.Thread(target=second_writer)
+    other.start()
+    with engine.begin() as conn:  # the first writer holds its transaction open a moment
+        new = writes.insert_readings(conn, [traffic("cam-1", start, 7)], received_at=T0)
+        writes.add_rollups(conn, new)
+        first_in.set()
+        other.join(0.5)  # the second writer now waits for this commit
+    other.join(10)
+    assert errors == []
+    with engine.connect() as conn:
+        (hour,) = queries.rollup_hours(
+            conn, feed="traffic", since=start, until=start + timedelta(hours=1)
+        )
+    assert (hour[2], hour[3]["vehicles"]) == (2, 12.0)

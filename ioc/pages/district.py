@@ -125,6 +125,7 @@ def _top_bar(view: DistrictView, lang: str, demo: bool) -> html.Nav:
             html.Span(t("demo_label", lang), className="demo-label", hidden=not demo),
             html.Span(className="spacer"),
             html.A(t("back_to_wall", lang), href=f"/wall?lang={lang}"),
+            html.A(t("brief_nav", lang), href=f"/briefing?lang={lang}"),
             dcc.Link(t("language", lang), href=view.href(lang=other), className="lang-switch",
                      id="district-lang"),
         ],

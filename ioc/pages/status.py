@@ -43,6 +43,8 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                 [
                     html.A(t("wall_link", lang), href=f"/wall?lang={lang}"),
                     " · ",
+                    html.A(t("brief_page_title", lang), href=f"/briefing?lang={lang}"),
+                    " · ",
                     t("api_links", lang),
                     ": ",
                     html.A("/healthz", href="/healthz"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -265,8 +266,18 @@ def refresh_hour_rollups(conn: Connection, touched: Iterable[tuple[str, datetime
     Recomputed, not added to: the result is the same however often a batch (or a
     redelivered one) touches the hour, and ``minutes`` counts minutes with data exactly.
     A batch touches a few hours of a few feeds, each at most 60 minute rows a district.
+
+    On PostgreSQL, several ingestors (a share group) may commit minutes of the same
+    hour at once: a transaction lock per (feed, hour), taken in order, makes each
+    recount wait for the other's commit, so its statement sees those minutes too.
+    (SQLite has one writer at a time.)
     """
-    for feed, hour in sorted(touched):
+    touched = sorted(touched)
+    if conn.dialect.name == "postgresql":
+        for feed, hour in touched:
+            key = zlib.crc32(f"rollups_hour:{feed}:{hour.isoformat()}".encode())
+            conn.execute(select(func.pg_advisory_xact_lock(key)))
+    for feed, hour in touched:
         found = (
             select(
                 rollups.c.district,
