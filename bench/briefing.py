@@ -19,6 +19,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import delete, func, select
+
 from bench.ingest import BenchError, machine_info
 from bench.wall import ROOT, ensure_store, row, stats
 from ioc.areas import load_areas
@@ -28,6 +30,7 @@ from ioc.services import EXTENSION_KEY
 from ioc.services.kpis import load_kpis
 from ioc.store import queries
 from ioc.store.engine import make_engine
+from ioc.store.schema import snapshots
 from ioc.web import create_app
 from widgets.briefing import Assets, document
 
@@ -47,8 +50,10 @@ def run(args: argparse.Namespace) -> dict:
     result: dict = {"machine": machine_info("-"), "db": args.db}
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     result["store"] = store = ensure_store(args, areas)
-    # A copy of the store: the benchmark writes snapshots, the wall's store stays as filled.
+    # The snapshots taken here are deleted at the end: the store stays as filled.
     engine = make_engine(f"sqlite:///{args.db}")
+    with engine.connect() as conn:
+        before = conn.execute(select(func.max(snapshots.c.id))).scalar() or 0
     try:
         app = create_app(settings.model_copy(update={"metrics_file": None}), engine=engine,
                          areas=areas, kpis=kpis)  # fmt: skip
@@ -93,6 +98,8 @@ def run(args: argparse.Namespace) -> dict:
             result["pdf_bytes"] = len(pdf)
         result["timings"] = {name: stats(values) for name, values in took.items()}
     finally:
+        with engine.begin() as conn:
+            conn.execute(delete(snapshots).where(snapshots.c.id > before))
         engine.dispose()
     result["load_after"] = round(os.getloadavg()[0], 2)
     result["seconds"] = time.monotonic() - began
@@ -112,7 +119,7 @@ def report(r: dict) -> str:
     }
     out = [
         f"machine: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), "
-        f"load {m['load_before']} before, {r['load_after']} after; Python {m['python']}, "
+        f"load {m['load_avg_1min_before']} before, {r['load_after']} after; Python {m['python']}, "
         f"SQLite {m['sqlite']}",
         f"store:   {r['db']}: {s['params']['sources']} sources, {s['params']['days']:g} days"
         f"{' (reused)' if s.get('reused') else ''}",
