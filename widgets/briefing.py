@@ -237,12 +237,13 @@ def wifi_chart(series: dict, lang: str) -> str:
 def series_chart(div_id: str, table: dict, lines: list[tuple[str, str, str]], lang: str) -> str:
     """A district table of time rows as lines: (column, legend text, colour)."""
     rows = table.get("rows") or []
-    x = [local_stamp(r.get("time"), lang)[-5:] for r in rows]
+    # Local wall-clock times on a time axis (a 24-hour range holds the same HH:MM twice).
+    x = [_ts(r["time"]).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") for r in rows]
     fig = go.Figure(layout=_layout(""))
     for column, name, colour in lines:
         fig.add_scatter(x=x, y=[r.get(column) for r in rows], name=name, mode="lines+markers",
                         line={"color": colour, "width": 2.5})  # fmt: skip
-    fig.update_xaxes(type="category", nticks=8)
+    fig.update_xaxes(type="date", nticks=8, tickformat="%H:%M\n%d/%m")
     return _chart(div_id, fig)
 
 
