@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from ioc.i18n import local_time, number, t
 from ioc.services.live import LOCAL_TZ
-from widgets.district_page import duration_text
+from widgets.district_page import cell_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CSS_FILE = ROOT / "assets" / "briefing" / "briefing.css"
@@ -500,28 +500,10 @@ def generic_table(table: dict, lang: str) -> str:
 
 
 def cell(value, kind: str, lang: str) -> str:
-    """One cell of a kept table, as the district page shows it."""
-    if value is None:
-        return "—"
-    if kind in ("status", "state"):
-        return t(f"{kind}_{value}", lang)
-    if kind == "time":
-        return local_stamp(value, lang)
-    if kind == "pct":
-        return f"{number(value, lang, 1)} %"
-    if kind in ("num1", "num2"):
-        return number(value, lang, int(kind[-1]))
-    if kind == "int":
-        return number(value, lang)
-    if kind == "duration":
-        return duration_text(value, lang)
-    if kind == "hour":
-        return f"{int(value):02d}"
-    if kind == "i18n" and isinstance(value, dict):
-        return value.get(lang) or value.get("vi", "")
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    return str(value)
+    """One cell of a kept table, as the district page shows it (times are kept as text)."""
+    if kind == "time" and isinstance(value, str):
+        value = _ts(value)
+    return cell_text(value, kind, lang)
 
 
 # --- compare ------------------------------------------------------------------------------
