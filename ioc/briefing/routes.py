@@ -174,10 +174,9 @@ def list_page(lang: str, *, flash_text: str = "", error: str = "", status: int =
     found, total = services.briefing.find(query.filter(), _allowed(viewer))
     names = {a.slug: (a.name_vi if lang == "vi" else a.name_en) for a in services.areas.areas}
     names[CITY_SCOPE] = t("brief_scope_city", lang)
-    choices = [s for s in [CITY_SCOPE, *names] if s in names]
-    choices = list(dict.fromkeys(choices))
-    takeable = [s for s in choices if s == CITY_SCOPE and viewer.districts is None
-                or s != CITY_SCOPE and viewer.allows(s)]  # fmt: skip
+    # The scopes this viewer may see are the ones they may take and filter by.
+    takeable = [s for s in [CITY_SCOPE, *(a.slug for a in services.areas.areas)]
+                if _may_see(viewer, s)]  # fmt: skip
     form = form or {}
     parts = [_top(lang, "/briefing", {k: v for k, v in flask.request.args.items() if k != "lang"})]
     parts.append(f"<h1>{escape(t('brief_page_title', lang))}</h1>")
@@ -227,7 +226,7 @@ def list_page(lang: str, *, flash_text: str = "", error: str = "", status: int =
     parts.append(f'<h2 style="margin-top:1.4rem">{escape(t("brief_list", lang))}</h2>')
     scope_options = f'<option value="">{escape(t("brief_all", lang))}</option>' + "".join(
         f'<option value="{s}"{" selected" if query.scope == s else ""}>{escape(names[s])}</option>'
-        for s in choices if viewer.districts is None or s in viewer.districts
+        for s in takeable
     )  # fmt: skip
     trigger_options = f'<option value="">{escape(t("brief_all", lang))}</option>' + "".join(
         f'<option value="{k}"{" selected" if query.trigger == k else ""}>'
@@ -343,11 +342,7 @@ def briefing_take():
         return _message_page("cross-site form refused", lang, 403)
     district = form.get("district", CITY_SCOPE) or CITY_SCOPE
     viewer = viewer_scope()
-    if (
-        district == CITY_SCOPE
-        and viewer.districts is not None
-        or (district != CITY_SCOPE and not viewer.allows(district))
-    ):
+    if not _may_see(viewer, district):
         return list_page(lang, error=t("brief_forbidden", lang), status=403, form=form)
     try:
         made = get_services().briefing.take(
@@ -553,11 +548,7 @@ def api_take():
     viewer = viewer_scope()
     if district != CITY_SCOPE and district not in get_services().areas:
         return _json_error(404, f"no such district: {district[:64]}")
-    if (
-        district == CITY_SCOPE
-        and viewer.districts is not None
-        or (district != CITY_SCOPE and not viewer.allows(district))
-    ):
+    if not _may_see(viewer, district):
         return _json_error(403, "outside the viewer's scope")
     try:
         made = get_services().briefing.take(
