@@ -112,7 +112,15 @@ def run_all_in_one(settings: Settings) -> None:
     if settings.mqtt_url is None:
         broker = EmbeddedBroker(choose_port(settings.embedded_broker_port))
         broker.start()
-        log.info("embedded MQTT broker listening on %s (loopback only)", broker.url)
+        # The password is new at each start and lives nowhere else: say it
+        # once, so an operator can watch the feeds with mosquitto_sub.
+        log.info(
+            "embedded MQTT broker listening on mqtt://127.0.0.1:%d (loopback only), user %s, "
+            "password %s (new at each start; watch with: mosquitto_sub -h 127.0.0.1 -p %d "
+            "-u %s -P %s -t 'ioc/v1/#' -v)",
+            broker.port, broker.username, broker.password,
+            broker.port, broker.username, broker.password,
+        )  # fmt: skip
         settings = settings.model_copy(update={"mqtt_url": broker.url, "simulate": simulate})
     try:
         app = create_app(settings, areas, catalogue)

@@ -3,7 +3,10 @@
 It runs in a child process (``python -m feeds.broker --port N``): inside the
 web process it would share the GIL with paho's threads, which measured at
 about 66 messages/s against 3,400/s in its own process on a 2-core machine.
-It listens on 127.0.0.1 only.
+It listens on 127.0.0.1 only, and admits one user, ``ioc``, whose password
+is drawn at random for each start: the parent hands it over on the child's
+standard input (not the command line, which every local user can read), and
+the all-in-one logs it once so an operator can watch with mosquitto_sub.
 """
 
 from __future__ import annotations
@@ -11,39 +14,76 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hmac
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+from amqtt.plugins.base import BaseAuthPlugin
 
 from feeds.mqtt import port_is_free
 from ioc.config import configure_logging
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
+USERNAME = "ioc"
+# amqtt loads plugins by dotted path; the child runs as __main__, so spell it out.
+AUTH_PLUGIN = "feeds.broker.PasswordAuthPlugin"
 
 
-def broker_config(port: int) -> dict:
-    """amqtt configuration: loopback only, any user name, no anonymous sessions.
+class PasswordAuthPlugin(BaseAuthPlugin):
+    """Admit only the configured user name with its password.
+
+    amqtt's own file plugin wants Argon2 hashes (one more native dependency)
+    for what is here a single secret held in memory; a constant-time
+    comparison of both is all that is needed.
+    """
+
+    @dataclass
+    class Config:
+        """The one account the broker admits."""
+
+        username: str = ""
+        password: str = ""
+
+    async def authenticate(self, *, session) -> bool:
+        """Refuse a session unless both its user name and password match."""
+        if not (self.config.username and self.config.password):
+            return False  # an unset password must never mean "anyone"
+        user_ok = _same(session.username, self.config.username)
+        password_ok = _same(session.password, self.config.password)
+        return user_ok and password_ok
+
+
+def _same(given: str | None, expected: str) -> bool:
+    """Compare a secret in constant time (a missing one never matches)."""
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def broker_config(port: int, password: str) -> dict:
+    """amqtt configuration: loopback only, user ``ioc`` with this password, nobody else.
 
     amqtt queues QoS 1 messages for an absent persistent session only when the
-    session is not anonymous, so clients must send a user name (ours do).
+    session is not anonymous; sessions admitted by our plugin are not.
     """
     return {
         "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
-        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": False}},
+        "plugins": {AUTH_PLUGIN: {"username": USERNAME, "password": password}},
     }
 
 
-async def serve(port: int) -> None:
+async def serve(port: int, password: str) -> None:
     """Run the broker until cancelled or until the process that started it is gone."""
     from amqtt.broker import Broker
 
     parent = os.getppid()
-    broker = Broker(broker_config(port))
+    broker = Broker(broker_config(port, password))
     await broker.start()
     try:
         # A parent killed without the chance to stop us (SIGKILL, a crash)
@@ -55,14 +95,14 @@ async def serve(port: int) -> None:
         await broker.shutdown()
 
 
-def wait_for_broker(port: int, timeout: float) -> bool:
+def wait_for_broker(port: int, timeout: float, password: str) -> bool:
     """Wait until the broker accepts an MQTT CONNECT (a bare TCP probe makes amqtt log errors)."""
     import paho.mqtt.client as mqtt
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="ioc-probe")
-        client.username_pw_set("ioc-probe")
+        client.username_pw_set(USERNAME, password)
         try:
             client.connect("127.0.0.1", port, keepalive=5)
             client.disconnect()
@@ -85,24 +125,37 @@ def wait_for_port(port: int, timeout: float, host: str = "127.0.0.1") -> bool:
 
 
 class EmbeddedBroker:
-    """A broker child process bound to 127.0.0.1."""
+    """A broker child process bound to 127.0.0.1, with a password new for each instance."""
 
     def __init__(self, port: int) -> None:
         self.port = port
+        # 32 random bytes; URL-safe characters, so it goes into a URL unquoted.
+        self.password = secrets.token_urlsafe(32)
         self.process: subprocess.Popen | None = None
 
     @property
+    def username(self) -> str:
+        """The one user name the broker admits."""
+        return USERNAME
+
+    @property
     def url(self) -> str:
-        """The broker's URL for our clients."""
-        return f"mqtt://127.0.0.1:{self.port}"
+        """The broker's URL for our clients, credentials included."""
+        return f"mqtt://{USERNAME}:{self.password}@127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 15.0) -> None:
-        """Start the child process and wait until it accepts connections."""
+        """Start the child process, hand it the password, wait until it accepts connections."""
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "feeds.broker", "--port", str(self.port)], env=env, cwd=ROOT
+            [sys.executable, "-m", "feeds.broker", "--port", str(self.port), "--password-stdin"],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            text=True,
         )
-        if not wait_for_broker(self.port, timeout):
+        self.process.stdin.write(self.password + "\n")
+        self.process.stdin.close()
+        if not wait_for_broker(self.port, timeout, self.password):
             self.stop()
             raise RuntimeError(f"the embedded broker did not start on port {self.port}")
 
@@ -133,11 +186,24 @@ def main(argv: list[str] | None = None) -> int:
         description="Embedded amqtt MQTT broker on 127.0.0.1, for demos and tests only.",
     )
     parser.add_argument("--port", type=int, default=1883, help="TCP port (default 1883)")
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help=f"read user {USERNAME}'s password from the first line of standard input "
+        "(default: draw one and print the URL with it)",
+    )
     args = parser.parse_args(argv)
+    if args.password_stdin:
+        password = sys.stdin.readline().strip()
+        if not password:
+            parser.error("--password-stdin: standard input holds no password")
+    else:
+        password = secrets.token_urlsafe(32)
+        print(f"embedded broker: mqtt://{USERNAME}:{password}@127.0.0.1:{args.port}", flush=True)
     # amqtt logs every packet at INFO; keep the demo's console readable.
     configure_logging(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.port))
+        asyncio.run(serve(args.port, password))
     return 0
 
 
