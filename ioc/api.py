@@ -40,15 +40,13 @@ def ping():
 
 @api.get("/api/v1/districts")
 def districts():
-    """Every district with presence and per-feed freshness."""
-    return jsonify(get_services().live.overview(datetime.now(UTC)))
+    """Every district the viewer may see, with presence and per-feed freshness."""
+    return jsonify(get_services().live.overview(datetime.now(UTC), viewer_scope().limit))
 
 
 @api.get("/api/v1/districts/<slug>/live")
 def district_live(slug: str):
-    """One district's live aggregates and sources."""
-    if slug in get_services().areas and not viewer_scope().allows(slug):
-        return _error(403, "this district is outside the viewer's scope", slug=slug)
+    """One district's live aggregates and sources (the scope is checked in ioc/scope.py)."""
     live = get_services().live.district(slug, datetime.now(UTC))
     if live is None:
         return _error(404, "unknown district", slug=slug[:64])
@@ -57,21 +55,27 @@ def district_live(slug: str):
 
 @api.get("/api/v1/districts/<slug>/report")
 def district_report(slug: str):
-    """What the district page shows for the same parameters (tab, range, from, to, source)."""
+    """What the district page shows for the same parameters (tab, range, from, to, source).
+
+    The viewer's scope is checked before this runs (ioc/scope.py).
+    """
     services = get_services()
     if slug not in services.areas:
         return _error(404, "unknown district", slug=slug[:64])
-    if not viewer_scope().allows(slug):
-        return _error(403, "this district is outside the viewer's scope", slug=slug)
     view = parse_view(slug, request.args.to_dict(flat=True), default_lang=services.settings.lang)
     return jsonify(services.district.report(view).as_json())
 
 
 @api.get("/api/v1/metrics")
 def metrics():
-    """Every database metric: value, unit, status, as_of, error, per district where broken down."""
+    """Every database metric: value, unit, status, as_of, error, per district where broken down.
+
+    A viewer limited to some districts gets their districts' values only, and
+    no city value of a metric broken down by district (it sums the others).
+    """
     views = get_services().metrics.current(datetime.now(UTC))
-    return jsonify([view.as_json() for view in views])
+    limit = viewer_scope().limit
+    return jsonify([view.within(limit).as_json() for view in views])
 
 
 @api.get("/api/v1/ingest/stats")

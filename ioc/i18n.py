@@ -162,6 +162,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "vi": "Tham số không hợp lệ, dùng mặc định: {detail}",
         "en": "Bad parameter, default used: {detail}",
     },
+    "out_of_scope_param": {
+        "vi": "Ngoài phạm vi được xem, không hiển thị: {detail}",
+        "en": "Outside your scope, not shown: {detail}",
+    },
     "keys_hint": {
         "vi": "← → chuyển cảnh · Space tạm dừng · F toàn màn hình",
         "en": "← → scene · Space pause · F full screen",

@@ -17,6 +17,7 @@ from ioc.build import build_id
 from ioc.config import ROOT, Settings
 from ioc.district_export import export, page_status
 from ioc.metrics.catalogue import Catalogue
+from ioc.scope import install as check_scope
 from ioc.services import EXTENSION_KEY, Services
 from ioc.services.kpis import KpiCatalogue
 from ioc.store.engine import make_engine, migrate
@@ -51,6 +52,7 @@ def create_app(
         assets_ignore=r"^briefing/",
     )
     app.server.extensions[EXTENSION_KEY] = Services.build(settings, engine, areas, kpis, catalogue)
+    check_scope(app.server, settings.scope_header, areas, settings.lang)  # ioc/scope.py
     app.server.register_blueprint(briefing)
     app.server.register_blueprint(api)
     app.server.register_blueprint(export)

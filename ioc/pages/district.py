@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from ioc.areas import AreaCatalogue
 from ioc.district_view import DistrictView, parse_view
 from ioc.i18n import normalise_lang, t
-from ioc.scope import Scope, viewer_scope
+from ioc.scope import Scope, scoped_callback, scoped_layout
 from ioc.services import Services, get_services
 from widgets.district_page import kpi_cards, range_caption, range_controls, tab_body, tabs
 
@@ -34,11 +34,12 @@ dash.register_page(
 )  # fmt: skip
 
 
-def layout(slug: str | None = None, **query) -> html.Div:
+@scoped_layout
+def layout(scope: Scope, /, slug: str | None = None, **query) -> html.Div:
     """Build the page for the URL's district and parameters, as the viewer's scope allows."""
     services = get_services()
     view = parse_view(slug or "", query, default_lang=services.settings.lang)
-    return district_layout(services, view, viewer_scope())
+    return district_layout(services, view, scope)
 
 
 def district_layout(services: Services, view: DistrictView, scope: Scope) -> html.Div:
@@ -162,33 +163,41 @@ def _refusal(
     )  # fmt: skip
 
 
-@callback(
+def _slug_of(*values) -> object:
+    """The district a callback is about: the slug in its last value, the page's state."""
+    state = values[-1]
+    return state.get("slug") if isinstance(state, dict) else None
+
+
+@scoped_callback(
     Output("district-kpis", "children"),
     Input("district-tick", "n_intervals"),
     State("district-state", "data"),
+    district=_slug_of,
     prevent_initial_call=True,
 )
-def refresh_header(_n, state):
+def refresh_header(_scope: Scope, _n, state):
     """Refresh the header KPIs and the IOC's state in place."""
     services = get_services()
     state = state if isinstance(state, dict) else {}
     slug = state.get("slug")
     lang = normalise_lang(state.get("lang"), services.settings.lang)
-    if slug not in services.areas or not viewer_scope().allows(slug):
+    if slug not in services.areas:
         return dash.no_update
     report = services.district.header(slug, datetime.now(UTC))
     return kpi_cards(report, lang)
 
 
-@callback(
+@scoped_callback(
     Output("district-nav", "href"),
     Input("district-apply", "n_clicks"),
     State("district-dates", "start_date"),
     State("district-dates", "end_date"),
     State("district-state", "data"),
+    district=_slug_of,
     prevent_initial_call=True,
 )
-def apply_custom_range(clicks, start, end, state):
+def apply_custom_range(_scope: Scope, clicks, start, end, state):
     """Go to the custom range picked (the URL's parsing judges the dates, with a notice)."""
     if not clicks or not isinstance(state, dict):
         return dash.no_update

@@ -1,13 +1,17 @@
-"""``/``: a plain live status page: each district's presence and feed freshness."""
+"""``/``: a plain live status page: each district's presence and feed freshness.
+
+A viewer limited to some districts (ioc/scope.py) sees those districts' rows only.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from ioc.i18n import local_time, normalise_lang, t
+from ioc.scope import Scope, scoped_callback, scoped_layout
 from ioc.services import get_services
 from widgets.status_table import ingest_summary, status_table
 
@@ -16,7 +20,8 @@ dash.register_page(__name__, path="/", title="IOC Cần Thơ", name="status")
 REFRESH_MS = 2000
 
 
-def layout(lang: str | None = None, **_query) -> html.Div:
+@scoped_layout
+def layout(scope: Scope, /, lang: str | None = None, **_query) -> html.Div:
     """Build the page; a visit gets fresh data straight away."""
     services = get_services()
     lang = normalise_lang(lang, services.settings.lang)
@@ -38,7 +43,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                 className="demo-label",
                 hidden=not services.settings.simulator_enabled,
             ),
-            html.Div(render(lang), id="status-body"),
+            html.Div(render(lang, scope), id="status-body"),
             html.Footer(
                 [
                     html.A(t("wall_link", lang), href=f"/wall?lang={lang}"),
@@ -61,24 +66,24 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     )
 
 
-def render(lang: str) -> list:
-    """Build the live part of the page from the services."""
+def render(lang: str, scope: Scope) -> list:
+    """Build the live part of the page from the services, for the viewer's districts."""
     services = get_services()
     now = datetime.now(UTC)
     health, _ = services.ops.health(now)
     return [
         ingest_summary(services.ops.ingest_stats(), health, lang=lang),
-        status_table(services.live.overview(now), lang=lang, now=now),
+        status_table(services.live.overview(now, scope.limit), lang=lang, now=now),
         html.Div(f"{t('updated', lang)} {local_time(now)} (GMT+7)", className="updated"),
     ]
 
 
-@callback(
+@scoped_callback(
     Output("status-body", "children"),
     Input("status-tick", "n_intervals"),
     State("status-lang", "data"),
     prevent_initial_call=True,
 )
-def refresh(_n: int, lang: str) -> list:
+def refresh(scope: Scope, _n: int, lang: str) -> list:
     """Refresh the live part."""
-    return render(normalise_lang(lang))
+    return render(normalise_lang(lang), scope)

@@ -6,6 +6,10 @@ rotates the scenes, takes keys, hides the cursor, shifts the stage against
 burn-in, shows the connection-lost banner and reloads the page on schedule.
 The server's part is one callback: a snapshot per refresh interval (shared by
 every screen) turned into in-place updates.
+
+A viewer limited to some districts (ioc/scope.py) gets a wall of their
+districts: the snapshot is cut to them (ioc/services/wall_scope.py) before any
+scene or update is built from it, and the rotation holds no city scene.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from __future__ import annotations
 import json
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from ioc.i18n import local_time, t
+from ioc.scope import Scope, scoped_callback, scoped_layout
 from ioc.services import get_services
+from ioc.services.wall_scope import within
 from ioc.wall_view import parse_view
 from widgets.wall_scenes import (
     ALL_SCENES,
@@ -47,24 +53,29 @@ def _title(view: dict, names: dict[str, str], lang: str) -> str:
     return t(f"scene_{view['scene']}", lang)
 
 
-def layout(**query) -> html.Div:
+@scoped_layout
+def layout(scope: Scope, /, **query) -> html.Div:
     """Build the wall for the URL's parameters, with the current values already in place."""
     services = get_services()
     areas = services.areas
-    view = parse_view(query, areas, services.settings.lang, metrics=services.metrics.enabled)
-    lang = view.lang
-    snap = services.wall.snapshot()
-    sequence = view.sequence(areas)
-    names = {area.slug: area.name(lang) for area in areas.areas}
-    first_district = next(
-        (v["district"] for v in sequence if v["scene"] == "district"), areas.areas[0].slug
+    view = parse_view(
+        query, areas, services.settings.lang, metrics=services.metrics.enabled, allows=scope.limit
     )
+    lang = view.lang
+    mine = [area.slug for area in areas.areas if scope.allows(area.slug)]
+    if not mine:
+        return _refusal(lang)
+    snap = within(services.wall.snapshot(), scope.limit)
+    sequence = view.sequence(areas)
+    names = {area.slug: area.name(lang) for area in areas.areas if area.slug in mine}
+    first_district = next((v["district"] for v in sequence if v["scene"] == "district"), mine[0])
     config = {
         "views": [{**v, "title": _title(v, names, lang)} for v in sequence],
         "districtTitles": {
             slug: _title({"scene": "district", "district": slug}, names, lang) for slug in names
         },
-        "districtSlugs": [area.slug for area in areas.areas],  # the map's shapes, in order
+        # The map's shapes, in order; a district outside the scope opens nothing.
+        "districtSlugs": [area.slug if area.slug in mine else "" for area in areas.areas],
         "rotateS": view.rotate_s,
         "jump": view.jump,
         "refreshMs": services.settings.wall_refresh_ms,
@@ -120,6 +131,20 @@ def layout(**query) -> html.Div:
     )
 
 
+def _refusal(lang: str) -> html.Div:
+    """The wall of a viewer who may see no district: say so, in their language."""
+    return html.Div(
+        html.Main(
+            [html.P("403", className="refusal-code"), html.H1(t("forbidden_title", lang)),
+             html.P(t("forbidden_none", lang))],
+            className="refusal",
+        ),
+        className="wall-root wall-root--refusal",
+        lang=lang,
+        **{"data-code": "403"},
+    )  # fmt: skip
+
+
 def _first_scenes(sequence: list[dict]) -> list[str]:
     scenes = [view["scene"] for view in sequence[:2]] or ["overview"]
     return list(dict.fromkeys(scenes))
@@ -157,15 +182,16 @@ def _footer(notices, lang: str) -> html.Footer:
     )
 
 
-@callback(
+@scoped_callback(
     [Output(component, prop) for component, prop in OUTPUT_KEYS],
     Input("wall-tick", "n_intervals"),
     Input("wall-view", "data"),
     Input("wall-scenes", "data"),
     State("wall-lang", "data"),
+    district=lambda _tick, district, _scenes, _lang: district,
     prevent_initial_call=True,
 )
-def refresh(_tick, district, scenes, lang):
+def refresh(scope: Scope, _tick, district, scenes, lang):
     """Refresh the scenes on screen and next from this interval's snapshot (shared by all)."""
     services = get_services()
     lang = lang if lang in ("vi", "en") else services.settings.lang
@@ -173,5 +199,6 @@ def refresh(_tick, district, scenes, lang):
         district = None
     if not isinstance(scenes, list) or not all(isinstance(s, str) for s in scenes):
         scenes = list(ALL_SCENES)
-    values = updates(services.wall.snapshot(), services.areas, lang, district, scenes)
+    snap = within(services.wall.snapshot(), scope.limit)
+    values = updates(snap, services.areas, lang, district, scenes)
     return [values.get(key, no_update) for key in OUTPUT_KEYS]

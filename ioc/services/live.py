@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -81,8 +81,8 @@ class LiveService:
         self.areas = areas
         self.freshness = Freshness.from_settings(settings)
 
-    def overview(self, now: datetime) -> list[dict]:
-        """Every district with presence and per-feed freshness."""
+    def overview(self, now: datetime, allows: Callable[[str], bool] | None = None) -> list[dict]:
+        """Every district (or those ``allows`` lets through) with presence and freshness."""
         with self.engine.connect() as conn:
             rows = queries.latest_by_source(conn)
             presence = queries.statuses(conn)
@@ -91,6 +91,8 @@ class LiveService:
             by_district[row.district].append(row)
         result = []
         for area in self.areas.areas:
+            if allows is not None and not allows(area.slug):
+                continue
             feeds = {}
             for feed in FEEDS:
                 feed_rows = [r for r in by_district[area.slug] if r.feed == feed]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,22 @@ class MetricView:
                 for slug, (value, status) in self.districts.items()
             },
         }
+
+    def within(self, allows: Callable[[str], bool] | None) -> MetricView:
+        """The metric as a viewer limited to some districts sees it (``allows``; None: all).
+
+        Per-district values outside are dropped. A metric broken down by district
+        keeps no city value, and its status is the worst of the districts kept.
+        """
+        if allows is None:
+            return self
+        districts = {slug: v for slug, v in self.districts.items() if allows(slug)}
+        if not self.metric.by_district:
+            return replace(self, districts=districts)
+        status = self.status
+        if status != "stale":
+            status = _worst_or_none([s for _v, s in districts.values()])
+        return replace(self, value=None, status=status, districts=districts)
 
 
 class MetricsService:
