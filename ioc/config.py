@@ -113,11 +113,19 @@ class Settings(BaseSettings):
     briefing_times: Annotated[tuple[time, ...], NoDecode] = (time(7, 30), time(13, 30))
     briefing_days: Annotated[frozenset[int], NoDecode] = frozenset(range(5))
     briefing_retention_days: float = Field(90, gt=0)
+    # Snapshots taken by hand or through the API: deleted past this many days (0: kept).
+    briefing_manual_retention_days: float = Field(0, ge=0)
+    # Taking snapshots (form and API), per client address and web process: "N/unit".
+    snapshot_rate: str = Field("10/minute", pattern=r"^[1-9][0-9]{0,5}/(second|minute|hour|day)$")
     # Who took a snapshot: the name of a request header set by the authenticating
     # proxy (e.g. X-Forwarded-User); unset, the form's "taken by" field is used.
     user_header: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")
     # Chromium for PDF export: a path, or empty to look for chromium on PATH.
     chromium: Path | None = None
+    # PDF exports: at most this many Chromium prints at once per web process (as
+    # many more wait; past that 503), and a cache of printed PDFs (MB, 0: none).
+    pdf_concurrency: int = Field(2, ge=1, le=16)
+    pdf_cache_mb: int = Field(64, ge=0, le=4096)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -483,6 +483,36 @@ TEXTS: dict[str, dict[str, str]] = {
         "vi": "Bạn không được xem ảnh chụp này.",
         "en": "You may not see this snapshot.",
     },
+    "brief_cross_site": {
+        "vi": "Từ chối: yêu cầu này không đến từ trang của IOC ({why}). "
+        "Hãy mở lại trang Giao ban rồi thử lại.",
+        "en": "Refused: this request did not come from the IOC's own pages ({why}). "
+        "Open the briefing page again and retry.",
+    },
+    "brief_why_origin": {"vi": "Origin là trang khác", "en": "another site's Origin"},
+    "brief_why_referer": {"vi": "Referer là trang khác", "en": "another site's Referer"},
+    "brief_why_token": {
+        "vi": "không có Origin, Referer hay mã biểu mẫu",
+        "en": "no Origin, no Referer and no form token",
+    },
+    "brief_json_only": {
+        "vi": "API chỉ nhận JSON: gửi kèm Content-Type: application/json.",
+        "en": "The API takes JSON only: send Content-Type: application/json.",
+    },
+    "brief_rate_limited": {
+        "vi": "Quá nhiều ảnh chụp từ máy này. Thử lại sau {seconds} giây.",
+        "en": "Too many snapshots from this address. Try again in {seconds} s.",
+    },
+    "brief_pdf_busy": {
+        "vi": "Máy chủ đang in quá nhiều PDF. Thử lại sau {seconds} giây.",
+        "en": "The server is printing too many PDFs. Try again in {seconds} s.",
+    },
+    "brief_store_failed": {
+        "vi": "Không lưu được ảnh chụp: kho dữ liệu báo lỗi (có thể hết chỗ trên đĩa). "
+        "Quản trị viên xem chi tiết trong nhật ký máy chủ.",
+        "en": "The snapshot could not be saved: the store failed (the disk may be full). "
+        "The server log has the details.",
+    },
     "brief_value": {"vi": "Giá trị", "en": "Value"},
     "brief_status": {"vi": "Trạng thái", "en": "Status"},
     "brief_time": {"vi": "Thời điểm", "en": "Time"},

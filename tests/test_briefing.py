@@ -194,7 +194,8 @@ def test_the_list_filters_by_scope_trigger_date_and_title(engine, client):
     feed(engine, fresh_now())
     take(client, title="city morning")
     take(client, title="district noon", district="ninh-kieu")
-    response = client.post("/briefing", data={"district": "cai-rang", "title": "by hand"})
+    response = client.post("/briefing", data={"district": "cai-rang", "title": "by hand"},
+                           headers={"Origin": "http://localhost"})  # fmt: skip
     assert response.status_code == 303
     listed = client.get("/api/v1/snapshots").json
     assert listed["total"] == 3 and [s["title"] for s in listed["snapshots"]][0] == "by hand"
@@ -225,7 +226,7 @@ def test_the_api_refuses_bad_bodies_with_a_reason(engine, client):
 
 def test_an_empty_post_takes_a_city_snapshot(engine, client):
     feed(engine, fresh_now())
-    response = client.post("/api/v1/snapshots")
+    response = client.post("/api/v1/snapshots", content_type="application/json")
     assert response.status_code == 201 and response.json["scope"] == "city"
     assert response.headers["Location"] == f"/api/v1/snapshots/{response.json['id']}"
 
@@ -409,7 +410,7 @@ def test_the_scheduler_takes_each_slot_once_skips_missed_ones_and_prunes(engine,
             (time(7, 30), time(13, 30)), range(5),
             lambda slot: services.briefing.take(trigger="schedule", scheduled_for=slot,
                                                 now=clock["now"]),
-            lambda now: services.briefing.prune_scheduled(now, 30),
+            lambda now: services.briefing.prune_expired(now, 30),
             clock=lambda: clock["now"],
         )  # fmt: skip
 

@@ -104,10 +104,10 @@ class Scheduler:
             try:
                 removed = self._prune(now)
             except Exception:
-                log.exception("pruning scheduled briefing snapshots failed")
+                log.exception("pruning briefing snapshots failed")
             else:
                 if removed:
-                    log.info("deleted %d scheduled briefing snapshots past retention", removed)
+                    log.info("deleted %d briefing snapshots past retention", removed)
 
     def start(self) -> None:
         """Run in a daemon thread until stop()."""
@@ -131,15 +131,17 @@ class Scheduler:
 
 
 def scheduler_for(services) -> Scheduler | None:
-    """The scheduler the settings ask for (None when no times are set)."""
+    """The scheduler the settings ask for: None when no times are set and snapshots taken
+    by hand are kept for good (with a retention for those, it prunes, taking nothing)."""
     settings = services.settings
-    if not settings.briefing_times:
+    if not settings.briefing_times and not settings.briefing_manual_retention_days:
         return None
 
     def take(slot: datetime):
         return services.briefing.take(trigger="schedule", scheduled_for=slot, taken_by="", title="")
 
     def prune(now: datetime) -> int:
-        return services.briefing.prune_scheduled(now, settings.briefing_retention_days)
+        return services.briefing.prune_expired(now, settings.briefing_retention_days,
+                                               settings.briefing_manual_retention_days)  # fmt: skip
 
     return Scheduler(settings.briefing_times, settings.briefing_days, take, prune)

@@ -488,15 +488,15 @@ class BriefingService:
             rows = conn.execute(page).all()
         return [_stored(row, text="") for row in rows], total
 
-    def prune_scheduled(self, now: datetime, days: float) -> int:
-        """Delete scheduled snapshots older than the retention; manual ones are kept."""
-        cutoff = now - timedelta(days=days)
+    def prune_expired(self, now: datetime, days: float, manual_days: float = 0) -> int:
+        """Delete scheduled snapshots older than ``days``, and those taken by hand or
+        through the API older than ``manual_days`` (0: those are kept)."""
+        scheduled = snapshots.c.trigger == "schedule"
+        expired = scheduled & (snapshots.c.taken_at < now - timedelta(days=days))
+        if manual_days:
+            expired |= ~scheduled & (snapshots.c.taken_at < now - timedelta(days=manual_days))
         with self.engine.begin() as conn:
-            result = conn.execute(
-                delete(snapshots).where(
-                    snapshots.c.trigger == "schedule", snapshots.c.taken_at < cutoff
-                )
-            )
+            result = conn.execute(delete(snapshots).where(expired))
         return result.rowcount or 0
 
 

@@ -1,0 +1,111 @@
+"""The briefing pages' shell: the language, the page frame, message pages, JSON errors.
+
+Shared by the routes and by the checks that run before them (``guard``), so a
+refusal looks like every other briefing page (or, under ``/api/``, like every
+other API error).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import urlencode
+
+import flask
+
+from ioc.i18n import normalise_lang, t
+from ioc.scope import Scope
+from ioc.services import get_services
+
+
+def request_lang() -> str:
+    """The page language: ``?lang=`` when it is vi or en, else the configured default."""
+    return normalise_lang(flask.request.args.get("lang"), get_services().settings.lang)
+
+
+def allowed_scopes(scope: Scope) -> frozenset[str] | None:
+    """The snapshot scopes a viewer may see: all (None), or their districts (not the city)."""
+    return None if scope.districts is None else frozenset(scope.districts)
+
+
+def may_see(scope: Scope, snapshot_scope: str) -> bool:
+    """Who may take a snapshot is who may see it: one rule for pages, files and the API."""
+    allowed = allowed_scopes(scope)
+    return allowed is None or snapshot_scope in allowed
+
+
+def is_api() -> bool:
+    """The request is for the JSON API (its answers are JSON, errors included)."""
+    return flask.request.path.startswith("/api/")
+
+
+def page(body: str, lang: str, status: int = 200, title: str = "") -> flask.Response:
+    """A whole briefing page around ``body`` (HTML already escaped)."""
+    title = title or t("brief_page_title", lang)
+    text = (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{escape(title)} — IOC Cần Thơ</title>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="stylesheet" href="/assets/fonts.css">'
+        '<link rel="stylesheet" href="/assets/briefing/briefing.css"></head>'
+        f'<body class="briefing-list"><main class="sheet">{body}</main></body></html>'
+    )
+    response = flask.make_response(text, status)
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    return response
+
+
+def message_page(message: str, lang: str, status: int, detail: str = "") -> flask.Response:
+    """A page that says one thing (an error, a refusal), with the way back to the list."""
+    back = f'<a href="/briefing?lang={lang}">{escape(t("brief_back", lang))}</a>'
+    more = f"<p>{escape(detail)}</p>" if detail else ""
+    return page(f"{top(lang)}<h1>{escape(message)}</h1>{more}<p>{back}</p>", lang, status)
+
+
+def top(lang: str, path: str = "/briefing", query: dict | None = None) -> str:
+    """The navigation bar: home, wall, briefing, the other language."""
+    other = "en" if lang == "vi" else "vi"
+    switch = urlencode({**(query or {}), "lang": other})
+    return (
+        '<nav class="top">'
+        f'<a class="brand" href="/?lang={lang}">IOC Cần Thơ</a>'
+        f'<a href="/wall?lang={lang}">{escape(t("wall_link", lang))}</a>'
+        f'<a href="/briefing?lang={lang}"><b>{escape(t("brief_nav", lang))}</b></a>'
+        '<span class="spacer"></span>'
+        f'<a href="{path}?{escape(switch)}" hreflang="{other}">'
+        f"{'English' if other == 'en' else 'Tiếng Việt'}</a>"
+        "</nav>"
+    )
+
+
+def json_error(status: int, message: str, **extra: object) -> flask.Response:
+    """An API error: ``{"error": message, ...}`` with its status."""
+    response = flask.jsonify({"error": message, **extra})
+    response.status_code = status
+    return response
+
+
+def refusal(
+    status: int,
+    key: str,
+    *,
+    retry_after: int | None = None,
+    texts: dict[str, str] | None = None,
+    **values: object,
+) -> flask.Response:
+    """A refusal in the request's form: JSON (English) under /api/, else a page in its language.
+
+    ``key`` names an i18n text, filled with ``values`` and with ``texts`` (i18n keys,
+    translated too); the JSON answer names it as ``reason`` as well.
+    """
+
+    def say(lang: str) -> str:
+        return t(key, lang, **values, **{name: t(k, lang) for name, k in (texts or {}).items()})
+
+    if is_api():
+        response = json_error(status, say("en"), reason=key.removeprefix("brief_"))
+    else:
+        lang = request_lang()
+        response = message_page(say(lang), lang, status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
