@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from ioc.config import ROOT
 from ioc.metrics.catalogue import MetricCatalogueError, load_catalogue
 from ioc.metrics.evaluate import MetricEvaluator, MetricRunner, parameters
 from ioc.services.metrics import MetricsService
-from tests.conftest import TEST_DATABASE_URL
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 on 23 November in Can Tho
 DISTRICTS = frozenset({"ninh-kieu", "cai-rang"})
@@ -134,15 +131,6 @@ def test_by_district_metrics_return_a_value_per_district(tmp_path):
     assert outcome.values == {} and "unknown district 'atlantis'" in outcome.error
 
 
-def test_a_statement_that_writes_is_refused(tmp_path):
-    sneaky = "WITH x AS (SELECT 1) DELETE FROM daily"
-    catalogue = load_catalogue(catalogue_file(tmp_path, metric("sneaky", sneaky)), root=ROOT)
-    outcome = MetricRunner(catalogue, DISTRICTS).evaluate(catalogue.get("sneaky"), NOW)
-    assert outcome.error is not None and "readonly" in outcome.error.replace("-", "")
-    with closing(sqlite3.connect(tmp_path / "warehouse.db")) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM daily").fetchone()[0] == 120
-
-
 def test_a_slow_query_times_out_and_the_next_metric_still_runs(tmp_path, engine):
     slow = (
         "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) "
@@ -166,6 +154,9 @@ def test_an_unreachable_database_is_an_error_state_not_a_crash(tmp_path, engine)
     (outcome,) = MetricEvaluator(catalogue, engine, DISTRICTS).run_due()
     assert outcome.values == {}
     assert "127.0.0.1" in outcome.error or "refused" in outcome.error.lower()
+
+
+# Refused statements, PostgreSQL warehouses and roles: tests/test_metrics_readonly.py.
 
 
 # --- stored values, status and staleness --------------------------------------------------
@@ -198,29 +189,3 @@ def test_a_failed_run_keeps_the_last_value_with_its_time_and_the_error(tmp_path,
     (view,) = MetricsService(engine, catalogue, 3).current(failed.at)
     assert "no such table: daily" in view.error
     assert view.value == pytest.approx(100 * 13 / 14) and view.as_of < failed.at
-
-
-@pytest.mark.postgres
-@pytest.mark.skipif(not TEST_DATABASE_URL, reason="IOC_TEST_DATABASE_URL is not set")
-def test_metrics_over_postgresql_read_only_with_a_statement_timeout(tmp_path, engine):
-    table = f"wh_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(TEST_DATABASE_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE TABLE {table} (district TEXT, received INT)"))
-        conn.execute(text(f"INSERT INTO {table} VALUES ('ninh-kieu', 7), ('cai-rang', 5)"))
-    try:
-        body = metric("total", f"SELECT SUM(received) AS value FROM {table}")
-        body += metric("sneaky", f"WITH d AS (DELETE FROM {table} RETURNING 1) "
-                       "SELECT COUNT(*) AS value FROM d")  # fmt: skip
-        body += metric("slow", "SELECT pg_sleep(5) IS NULL AS value")
-        catalogue = load_catalogue(catalogue_file(tmp_path, body, TEST_DATABASE_URL), root=ROOT)
-        total, sneaky, slow = MetricEvaluator(catalogue, engine, DISTRICTS).run_due()
-        assert total.values == {"": 12.0}
-        assert "read-only transaction" in sneaky.error
-        assert slow.error.startswith("timed out") and slow.duration_ms < 4000
-        with admin.connect() as conn:
-            assert conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one() == 2
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP TABLE {table}"))
-        admin.dispose()

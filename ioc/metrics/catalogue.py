@@ -21,8 +21,25 @@ from ioc.services.status import Thresholds
 
 METRIC_ID = re.compile(r"^[a-z0-9_]{1,64}$")
 PARAMETERS = frozenset({"today", "since", "until", "district"})
-# Reading statements only; the connection is read-only as well (evaluate.py).
+# Reading statements only. A first wall that names the metric at start; the driver and a
+# read-only transaction refuse the same things again when it runs (readonly.py).
 READING = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
+# Quotes and comments hold no SQL: they are blanked before the checks below.
+QUOTED = re.compile(
+    r"--[^\n]*|/\*.*?\*/|\b[eE]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\""
+    r"|`[^`]*`|\$(\w*)\$.*?\$\1\$",
+    re.DOTALL,
+)
+# Words that only a write or a side effect needs inside one SELECT: a writable CTE, SELECT
+# INTO, FOR UPDATE, and functions that change settings, sequences, large objects, locks,
+# server files or other sessions.
+WRITING = re.compile(
+    r"\b(insert|update|delete|merge|into|copy|attach|pragma|set_config|nextval|setval|lo_\w+"
+    r"|dblink\w*|pg_advisory\w*|pg_notify|pg_terminate_backend|pg_cancel_backend|pg_reload_conf"
+    r"|pg_read_\w*file|pg_ls_\w+|pg_file_\w+|load_extension)\b",
+    re.IGNORECASE,
+)
+SUPPORTED_DRIVERS = frozenset({("sqlite", "pysqlite"), ("postgresql", "psycopg")})
 METRIC_KEYS = frozenset(
     {
         "id", "title_vi", "title_en", "database", "sql", "unit", "digits", "direction", "target",
@@ -108,6 +125,11 @@ def _database(path: Path, name: str, table: object, root: Path) -> Database:
         parsed = make_url(url)
     except ArgumentError:
         raise MetricCatalogueError(f"{where} url is not an SQLAlchemy database URL") from None
+    if (parsed.get_backend_name(), parsed.get_driver_name()) not in SUPPORTED_DRIVERS:
+        raise MetricCatalogueError(
+            f"{where} url: metrics read SQLite (sqlite:///…) or PostgreSQL through psycopg "
+            "(postgresql+psycopg://…), the drivers that keep them read-only"
+        )
     if "url" in table and parsed.password:
         raise MetricCatalogueError(
             f"{where} url holds a password; put the URL in the environment and name it in url_env"
@@ -143,8 +165,9 @@ def _metric(path: Path, index: int, table: object, databases: dict[str, Database
     if table["database"] not in databases:
         raise MetricCatalogueError(f"{where} database {table['database']!r} is not declared")
     sql = table["sql"]
-    if not READING.match(sql):
-        raise MetricCatalogueError(f"{where} sql must be one SELECT (or WITH … SELECT)")
+    fault = reading_fault(sql)
+    if fault:
+        raise MetricCatalogueError(f"{where} sql {fault}")
     used = set(text(sql).compile().params)
     if used - PARAMETERS:
         bad = ", ".join(f":{name}" for name in sorted(used - PARAMETERS))
@@ -177,6 +200,19 @@ def _metric(path: Path, index: int, table: object, databases: dict[str, Database
         refresh, str(table.get("unit", "")), digits, window, table.get("by_district", False),
         table.get("demo", False),
     )  # fmt: skip
+
+
+def reading_fault(sql: str) -> str | None:
+    """Say why SQL is not one reading statement, or None when it looks like one."""
+    bare = QUOTED.sub(" ", sql)
+    if not READING.match(bare):
+        return "must be one SELECT (or WITH … SELECT)"
+    if re.search(r";\s*\S", bare):
+        return "must be exactly one statement: nothing may follow ';'"
+    written = WRITING.search(bare)
+    if written:
+        return f"must only read: {written.group(1).upper()} is refused"
+    return None
 
 
 def load_catalogue(path: Path, *, root: Path) -> Catalogue:

@@ -1,10 +1,10 @@
 """Run declared metrics read-only, on their schedule, and keep their values in the store.
 
-Each database gets its own engine and pool, opened read-only: SQLite with
-``mode=ro`` and ``query_only``, PostgreSQL in read-only transactions with a
-statement timeout. A SQLite query past its time is interrupted. Whatever goes
-wrong (SQL error, timeout, unreachable database, a result of the wrong shape)
-becomes the metric's error state; the evaluator never stops for it.
+Each database gets its own engine and pool that cannot write (readonly.py: one
+statement per metric, in a read-only transaction, the connection discarded after
+an error), with a statement timeout. Whatever goes wrong (SQL error, a refused
+statement, timeout, unreachable database, a result of the wrong shape) becomes
+the metric's error state; the evaluator never stops for it.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ioc.metrics.catalogue import Catalogue, Database, Metric
+from ioc.metrics.catalogue import Catalogue, Metric
+from ioc.metrics.readonly import read_only_engine, read_rows
 from ioc.services.live import LOCAL_TZ
 from ioc.store import writes
 
@@ -36,29 +36,6 @@ class Outcome:
     values: dict[str, float | None]
     error: str | None
     duration_ms: float
-
-
-def read_only_engine(database: Database) -> Engine:
-    """An engine that cannot write, with the database's statement timeout."""
-    url = make_url(database.url)
-    timeout_ms = int(database.timeout_s * 1000)
-    if url.get_backend_name() == "sqlite":
-        path = url.database
-        if not path or path == ":memory:":
-            raise ValueError(f"database {database.name}: a read-only SQLite database needs a file")
-        engine = create_engine(
-            f"sqlite:///file:{path}?mode=ro&uri=true", connect_args={"check_same_thread": False}
-        )
-
-        @event.listens_for(engine, "connect")
-        def _query_only(dbapi_connection, _record) -> None:
-            dbapi_connection.execute("PRAGMA query_only = ON")
-
-        return engine
-    if url.get_backend_name() == "postgresql":
-        options = f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
-        return create_engine(url, connect_args={"options": options}, pool_pre_ping=True)
-    return create_engine(url, pool_pre_ping=True)
 
 
 def parameters(metric: Metric, now: datetime, district: str | None = None) -> dict:
@@ -104,23 +81,11 @@ class MetricRunner:
     def _run(self, metric: Metric, now: datetime) -> list:
         engine = self.engine(metric.database)
         timeout = self.catalogue.databases[metric.database].timeout_s
-        with engine.connect() as conn:
-            timer = None
-            if engine.dialect.name == "sqlite":
-                # SQLite has no statement timeout: interrupt the query from a timer.
-                raw = conn.connection.dbapi_connection
-                timer = threading.Timer(timeout, raw.interrupt)
-                timer.start()
-            try:
-                used = set(text(metric.sql).compile().params)
-                bound = {k: v for k, v in parameters(metric, now).items() if k in used}
-                if "district" in used:
-                    bound["district"] = None  # all districts; a drill-down binds one
-                return list(conn.execute(text(metric.sql), bound).mappings())
-            finally:
-                if timer is not None:
-                    timer.cancel()
-                conn.rollback()
+        used = set(text(metric.sql).compile().params)
+        bound = {k: v for k, v in parameters(metric, now).items() if k in used}
+        if "district" in used:
+            bound["district"] = None  # all districts; a drill-down binds one
+        return read_rows(engine, metric.sql, bound, timeout)
 
     def _shape(self, metric: Metric, rows: list) -> dict[str, float | None]:
         if metric.by_district:
