@@ -60,8 +60,7 @@ def load_catalogue_checked(settings: Settings):
 
 def create_app(settings: Settings, areas=None, catalogue=None):
     """Build the Dash app on the store named by the settings (no ingestor)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
+    from ioc.store.engine import STORE_ERRORS
     from ioc.web import create_app as build
 
     kpis = load_kpis_checked(settings)
@@ -73,7 +72,7 @@ def create_app(settings: Settings, areas=None, catalogue=None):
             kpis=kpis,
             catalogue=catalogue,
         )
-    except SQLAlchemyError as err:
+    except STORE_ERRORS as err:
         url = redact_url(settings.database_url)
         reason = str(err.__cause__ or err).splitlines()[0]
         raise StartupError(f"cannot open the store IOC_DATABASE_URL={url}: {reason}") from None
@@ -84,7 +83,13 @@ def __getattr__(name: str):
     # first use, from the environment, so importing app.py reads nothing.
     if name in ("app", "server"):
         if "app" not in _built:
-            _built["app"] = create_app(load_settings())
+            try:
+                _built["app"] = create_app(load_settings())
+            except (ConfigError, StartupError) as err:
+                # One line, not a traceback through gunicorn's loader. Exit status 4 is
+                # gunicorn's "app failed to load": it stops instead of starting workers again.
+                print(err, file=sys.stderr, flush=True)
+                raise SystemExit(4) from None
         return _built["app"] if name == "app" else _built["app"].server
     raise AttributeError(name)
 

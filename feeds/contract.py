@@ -50,6 +50,12 @@ Reason = Literal[
     "future_timestamp",
 ]
 REASONS: tuple[str, ...] = get_args(Reason)
+# Not the contract's: the writer's, for a message the store would not take.
+STORE_REFUSED = "store_refused"
+DEAD_LETTER_REASONS: tuple[str, ...] = (*REASONS, STORE_REFUSED)
+# Text no supported store can keep: NUL (PostgreSQL refuses it in text) and
+# UTF-16 surrogates left alone by a JSON escape (they are not encodable as UTF-8).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def parse_ts(value: Any) -> datetime:
@@ -203,9 +209,41 @@ def _describe(err: ValidationError) -> str:
     return f"{where}: {first['msg'].removeprefix('Value error, ')}{more}"[:300]
 
 
-def _decode(payload: bytes) -> dict | Rejection:
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        return Rejection("too_large", f"{len(payload)} bytes, limit {MAX_PAYLOAD_BYTES}")
+def unstorable(text: str) -> str | None:
+    """Say why a string cannot be stored (a NUL or a lone surrogate), or None when it can."""
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if char == "\x00":
+        return "holds a NUL character (U+0000), which no store can keep"
+    return f"holds a lone UTF-16 surrogate (U+{ord(char):04X}), which is not text"
+
+
+def _find_unstorable(body: dict) -> str | None:
+    """Find the first key or string value, at any depth, that no store can keep."""
+    stack: list[tuple[str, object]] = [("", body)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            why = unstorable(value)
+            if why:
+                return f"{where or 'payload'}: {why}"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                why = unstorable(key)
+                if why:
+                    return f"a key {why}"
+                stack.append((f"{where}.{key}" if where else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
+def _decode(payload: bytes, size: int | None = None) -> dict | Rejection:
+    size = len(payload) if size is None else size
+    if size > MAX_PAYLOAD_BYTES:
+        return Rejection("too_large", f"{size} bytes, limit {MAX_PAYLOAD_BYTES}")
     try:
         body = json.loads(payload.decode("utf-8"))
     except UnicodeDecodeError:
@@ -214,6 +252,9 @@ def _decode(payload: bytes) -> dict | Rejection:
         return Rejection("bad_json", f"not JSON: {str(err)[:120]}")
     if not isinstance(body, dict):
         return Rejection("bad_json", f"a JSON {type(body).__name__}, not an object")
+    why = _find_unstorable(body)
+    if why:
+        return Rejection("invalid_payload", why[:300])
     return body
 
 
@@ -223,11 +264,19 @@ def validate(
     *,
     districts: frozenset[str],
     now: datetime,
+    size: int | None = None,
 ) -> Reading | StatusReport | Rejection:
-    """Check one message against the contract; never raise."""
+    """Check one message against the contract; never raise.
+
+    ``size`` is the payload's length as received, when ``payload`` holds only
+    its head (the ingestor keeps no more of a message too large to accept).
+    """
     match = TOPIC.match(topic) if topic else None
     if match is None:
         return Rejection("bad_topic", "expected ioc/v1/{district}/{feed}/{source}")
+    why = unstorable(topic)
+    if why:
+        return Rejection("bad_topic", f"the topic {why}")
     district, second, source = match.groups()
     if source is None and second != "status":
         return Rejection("bad_topic", "expected ioc/v1/{district}/status")
@@ -240,7 +289,7 @@ def validate(
             )
         if not SOURCE.match(source):
             return Rejection("bad_topic", "source must match [a-z0-9][a-z0-9_-]{0,63}", district)
-    body = _decode(payload)
+    body = _decode(payload, size)
     if isinstance(body, Rejection):
         return Rejection(body.reason, body.detail, district)
     model = StatusPayload if source is None else PAYLOADS[second]

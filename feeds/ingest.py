@@ -11,8 +11,8 @@ delivered is always in the store (as a reading or a dead letter).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
-import queue
 import signal
 import sys
 import threading
@@ -23,22 +23,26 @@ from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from feeds.contract import SUBSCRIPTION
+from feeds.bounded import ByteBoundedQueue, Empty
+from feeds.contract import MAX_PAYLOAD_BYTES, SUBSCRIPTION
 from feeds.mqtt import connect_kwargs, make_client
 from feeds.writer import InlineWriter, RawMessage, StoreUnavailable, WriterProcess
 from ioc.areas import AreaCatalogue, AreaCatalogueError, load_areas
 from ioc.config import ConfigError, Settings, configure_logging, load_settings, redact_url
-from ioc.store.engine import make_engine, migrate
+from ioc.store.engine import STORE_ERRORS, make_engine, migrate
+from ioc.store.letters import DEAD_LETTER_PAYLOAD_BYTES
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_S = 5.0
 PRUNE_EVERY_S = 600.0
 # Bounded so a stalled database pushes back on the broker connection instead
-# of filling memory; QoS 1 messages then wait at the broker.
+# of filling memory; QoS 1 messages then wait at the broker. The byte bound is
+# IOC_INGEST_QUEUE_MB; this one bounds the count of tiny messages.
 QUEUE_MAX = 200_000
+# What a queued message costs beside its topic and payload (the objects around them).
+ENVELOPE_OVERHEAD = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,9 @@ class Ingestor:
         self.engine = engine
         self.districts = areas.slugs
         self.url = settings.mqtt_url or ""
-        self.queue: queue.Queue[Envelope] = queue.Queue(maxsize=QUEUE_MAX)
+        self.queue: ByteBoundedQueue[Envelope] = ByteBoundedQueue(
+            max_items=QUEUE_MAX, max_bytes=settings.ingest_queue_mb * 1024 * 1024
+        )
         self.stats: Counter = Counter()
         self.connected = False
         # Set once the broker has acknowledged the subscription (SUBACK).
@@ -90,9 +96,11 @@ class Ingestor:
         )
         if settings.ingest_writer == "process" and not in_memory:
             url = engine.url.render_as_string(hide_password=False)
-            self.writer = WriterProcess(url, self.districts, settings.log_level)
+            self.writer = WriterProcess(
+                url, self.districts, settings.log_level, settings.dead_letters_per_reason
+            )
         else:
-            self.writer = InlineWriter(engine, self.districts)
+            self.writer = InlineWriter(engine, self.districts, settings.dead_letters_per_reason)
 
     # --- MQTT side (paho's network thread) ---------------------------------
 
@@ -134,10 +142,18 @@ class Ingestor:
         except Exception:  # never let a message take the client thread down
             log.exception("unreadable topic")
             topic, printable = None, "<unreadable topic>"
-        raw = RawMessage(topic, printable, bytes(message.payload), received)
+        payload = message.payload
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            # Too large to accept: keep what its dead letter keeps, not the whole.
+            whole = hashlib.sha256(payload).hexdigest()
+            head = bytes(payload[:DEAD_LETTER_PAYLOAD_BYTES])
+            raw = RawMessage(topic, printable, head, received, len(payload), whole)
+        else:
+            raw = RawMessage(topic, printable, bytes(payload), received)
         with self._unsettled_lock:
             self._unsettled += 1
-        self.queue.put(Envelope(self._generation, message.mid, message.qos, raw))
+        size = len(raw.payload) + len(printable) + ENVELOPE_OVERHEAD
+        self.queue.put(Envelope(self._generation, message.mid, message.qos, raw), size)
 
     # --- Writer side ---------------------------------------------------------
 
@@ -145,7 +161,7 @@ class Ingestor:
         """Gather a batch: up to batch_max messages or batch_interval after the first."""
         try:
             first = self.queue.get(timeout=1.0)
-        except queue.Empty:
+        except Empty:
             return []
         batch = [first]
         deadline = time.monotonic() + self.settings.batch_interval_ms / 1000
@@ -154,14 +170,14 @@ class Ingestor:
             try:
                 batch.append(self.queue.get_nowait())
                 continue
-            except queue.Empty:
+            except Empty:
                 pass
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             try:
                 batch.append(self.queue.get(timeout=remaining))
-            except queue.Empty:
+            except Empty:
                 break
         return batch
 
@@ -319,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     except AreaCatalogueError as err:
         print(f"configuration error: IOC_AREAS_FILE: {err}", file=sys.stderr)
         return 2
-    except SQLAlchemyError as err:
+    except STORE_ERRORS as err:
         reason = str(err.__cause__ or err).splitlines()[0]
         print(
             f"cannot open the store IOC_DATABASE_URL={redact_url(settings.database_url)}: {reason}",

@@ -10,22 +10,32 @@ ingestor acknowledge the batch to the broker, so "acknowledged" still means
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import multiprocessing
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+import psycopg
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    SQLAlchemyError,
+    StatementError,
+)
 
-from feeds.contract import Reading, Rejection, StatusReport, validate
+from feeds.contract import STORE_REFUSED, Reading, Rejection, StatusReport, validate
 from ioc.config import configure_logging
 from ioc.store import writes
 from ioc.store.engine import make_engine
+from ioc.store.letters import MAX_PER_REASON, DeadLetter, add_dead_letters
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +45,29 @@ class RawMessage(NamedTuple):
 
     topic: str | None  # None when the topic is not UTF-8
     printable_topic: str
-    payload: bytes
+    payload: bytes  # only the head of a message too large to accept
     received: float  # Unix time of arrival
+    size: int | None = None  # the payload's length as received, when cut
+    sha256: str | None = None  # the whole payload's digest, when cut
 
 
 def classify(
     messages: Sequence[RawMessage], districts: frozenset[str]
-) -> tuple[list[Reading], list[StatusReport], list[writes.DeadLetter]]:
+) -> tuple[list[Reading], list[StatusReport], list[DeadLetter]]:
     """Validate messages against the contract; rejected ones become dead letters."""
     readings: list[Reading] = []
     reports: list[StatusReport] = []
-    letters: list[writes.DeadLetter] = []
+    letters: list[DeadLetter] = []
     for message in messages:
         received_at = datetime.fromtimestamp(message.received, UTC)
         try:
-            result = validate(message.topic, message.payload, districts=districts, now=received_at)
+            result = validate(
+                message.topic,
+                message.payload,
+                districts=districts,
+                now=received_at,
+                size=message.size,
+            )
         except Exception as err:  # defensive: a validator bug must not stop the stream
             log.exception("unexpected error validating a message")
             result = Rejection("invalid_payload", f"unexpected error: {err!r}"[:300])
@@ -61,13 +79,15 @@ def classify(
             log.debug("rejected %s: %s %s", message.printable_topic[:120], result.reason,
                       result.detail)  # fmt: skip
             letters.append(
-                writes.DeadLetter(
+                DeadLetter(
                     received_at,
                     message.printable_topic,
                     message.payload,
                     result.reason,
                     result.detail,
                     result.district,
+                    message.size,
+                    message.sha256,
                 )  # fmt: skip
             )
     return readings, reports, letters
@@ -77,15 +97,101 @@ class StoreUnavailable(Exception):
     """The store could not take a write; the caller keeps the batch and tries again."""
 
 
+# The drivers' own classes, for the writes that bind rows on the driver's cursor.
+DRIVER_REFUSALS = (sqlite3.DataError, sqlite3.IntegrityError, psycopg.DataError,
+                   psycopg.IntegrityError)  # fmt: skip
+DRIVER_ERRORS = (sqlite3.Error, psycopg.Error)
+
+
+def refused_by_store(err: Exception) -> bool:
+    """Tell a write that fails for what a message holds from one that fails for a while.
+
+    The store refusing data (a data or integrity error, a value the driver
+    cannot encode or bind) fails again on every retry: the batch is split and
+    the message behind it dead-lettered. Everything else (connection lost,
+    database locked, disk full, a statement or privilege the schema does not
+    allow) is the store's state, not the message's: it is retried with backoff.
+    """
+    if isinstance(err, (DataError, IntegrityError, *DRIVER_REFUSALS)):
+        return True
+    if isinstance(err, StatementError) and not isinstance(err, DBAPIError):
+        return True  # raised while binding a value, before the database saw it
+    return isinstance(err, ValueError | TypeError | OverflowError)
+
+
+def database_message(err: Exception) -> str:
+    """The database's own words, one line, without the statement or its parameters."""
+    cause = getattr(err, "orig", None) or err.__cause__ or err
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0] if text else ''}"[:300]
+
+
 class BatchWriter:
     """Validates and writes batches, heartbeats and prunes on one engine."""
 
-    def __init__(self, engine: Engine, districts: frozenset[str]) -> None:
+    def __init__(
+        self, engine: Engine, districts: frozenset[str], letters_per_reason: int = MAX_PER_REASON
+    ) -> None:
         self.engine = engine
         self.districts = districts
+        self.letters_per_reason = letters_per_reason
 
     def write(self, items: Sequence[RawMessage]) -> dict[str, int]:
-        """Validate and commit one batch in one transaction; return the counters it added."""
+        """Validate and commit a batch; return the counters it added.
+
+        One transaction when the store takes it all. When it refuses something
+        a message holds, the batch is halved until the message is alone; the
+        store keeps the rest and the refused message is dead-lettered with the
+        database's words, so one poison message never stalls the stream.
+        """
+        try:
+            return self._commit(items)
+        except Exception as err:
+            if not refused_by_store(err):
+                raise
+            if len(items) == 1:
+                return self._refuse(items[0], err)
+            log.warning("the store refused a batch of %d (%s); splitting it",
+                        len(items), database_message(err))  # fmt: skip
+        middle = len(items) // 2
+        counts = Counter(self.write(items[:middle]))
+        counts.update(self.write(items[middle:]))
+        return dict(counts)
+
+    def _refuse(self, item: RawMessage, err: Exception) -> dict[str, int]:
+        """Dead-letter one message the store would not take, with the database's words."""
+        detail = database_message(err)
+        log.error("the store refused a message on %s: %s", item.printable_topic[:120], detail)
+        district = None
+        if item.topic and item.topic.count("/") >= 2:
+            district = item.topic.split("/")[2]
+        letter = DeadLetter(
+            datetime.fromtimestamp(item.received, UTC),
+            item.printable_topic,
+            item.payload,
+            STORE_REFUSED,
+            detail,
+            district if district in self.districts else None,
+            item.size,
+            item.sha256,
+        )
+        try:
+            with self.engine.begin() as conn:
+                kept = add_dead_letters(conn, [letter], keep=self.letters_per_reason)
+                counts = Counter(received=1, rejected=len(kept), duplicates=1 - len(kept))
+                counts.update(f"rejected:{letter.reason}" for letter in kept)
+                writes.add_counters(conn, counts)
+        except Exception as second:
+            if not refused_by_store(second):
+                raise
+            # Not even as a dead letter: the log is the last record, whole.
+            log.error("the store refused the dead letter too (%s); topic %r, payload (base64) %s",
+                      database_message(second), item.printable_topic,
+                      base64.b64encode(item.payload).decode())  # fmt: skip
+            return {"received": 1, "unrecorded": 1}
+        return dict(counts)
+
+    def _commit(self, items: Sequence[RawMessage]) -> dict[str, int]:
         now = datetime.now(UTC)
         readings, reports, letters = classify(items, self.districts)
         with self.engine.begin() as conn:
@@ -93,7 +199,7 @@ class BatchWriter:
             writes.upsert_latest(conn, new, received_at=now)
             writes.add_rollups(conn, new)
             writes.upsert_status(conn, reports, received_at=now)
-            kept = writes.add_dead_letters(conn, letters)
+            kept = add_dead_letters(conn, letters, keep=self.letters_per_reason)
             counts = Counter(
                 received=len(items),
                 accepted=len(new),
@@ -121,8 +227,10 @@ class BatchWriter:
 class InlineWriter:
     """Run the writer in the calling thread (IOC_INGEST_WRITER=thread)."""
 
-    def __init__(self, engine: Engine, districts: frozenset[str]) -> None:
-        self._writer = BatchWriter(engine, districts)
+    def __init__(
+        self, engine: Engine, districts: frozenset[str], letters_per_reason: int = MAX_PER_REASON
+    ) -> None:
+        self._writer = BatchWriter(engine, districts, letters_per_reason)
 
     def start(self) -> None:
         """Nothing to start."""
@@ -131,17 +239,22 @@ class InlineWriter:
         """Run a writer command; a store error becomes StoreUnavailable."""
         try:
             return getattr(self._writer, command)(*args)
-        except SQLAlchemyError as err:
+        except (SQLAlchemyError, *DRIVER_ERRORS) as err:
             raise StoreUnavailable(str(err.__cause__ or err).splitlines()[0]) from err
+        except Exception as err:  # a bug must not end the writer thread; the batch is retried
+            log.exception("writer command %s failed", command)
+            raise StoreUnavailable(f"{type(err).__name__}: {err}") from err
 
     def stop(self) -> None:
         """Nothing to stop."""
 
 
-def _serve(url: str, districts: frozenset[str], connection, log_level: str) -> None:
+def _serve(
+    url: str, districts: frozenset[str], connection, log_level: str, letters_per_reason: int
+) -> None:
     """Answer writer commands from the ingestor until told to stop or the pipe closes."""
     configure_logging(log_level)
-    writer = InlineWriter(make_engine(url), districts)
+    writer = InlineWriter(make_engine(url), districts, letters_per_reason)
     while True:
         try:
             command, args = connection.recv()
@@ -153,18 +266,22 @@ def _serve(url: str, districts: frozenset[str], connection, log_level: str) -> N
             connection.send(("ok", writer.call(command, *args)))
         except StoreUnavailable as err:
             connection.send(("unavailable", str(err)))
-        except Exception as err:  # a bug must not kill the writer; the batch is retried
-            log.exception("writer command %s failed", command)
-            connection.send(("unavailable", f"{type(err).__name__}: {err}"))
 
 
 class WriterProcess:
     """A child process that owns the store's ingest writes (the default)."""
 
-    def __init__(self, url: str, districts: frozenset[str], log_level: str = "INFO") -> None:
+    def __init__(
+        self,
+        url: str,
+        districts: frozenset[str],
+        log_level: str = "INFO",
+        letters_per_reason: int = MAX_PER_REASON,
+    ) -> None:
         self.url = url
         self.districts = districts
         self.log_level = log_level
+        self.letters_per_reason = letters_per_reason
         # spawn, not fork: the parent already runs threads (paho, the writer thread).
         self._context = multiprocessing.get_context("spawn")
         self._process = None
@@ -176,7 +293,7 @@ class WriterProcess:
         parent, child = self._context.Pipe()
         self._process = self._context.Process(
             target=_serve,
-            args=(self.url, self.districts, child, self.log_level),
+            args=(self.url, self.districts, child, self.log_level, self.letters_per_reason),
             name="ioc-writer",
             daemon=True,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import socket
 from datetime import time
 from pathlib import Path
@@ -41,6 +42,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8050, ge=1, le=65535)
     lang: Literal["vi", "en"] = "vi"
+    # Largest request body accepted (413 past it): forms, snapshot posts and Dash
+    # callbacks are a few KiB; the cap keeps one client from holding a worker's memory.
+    max_request_kb: int = Field(1024, ge=16, le=1_048_576)
 
     # Store
     database_url: str = "sqlite:///var/ioc.db"
@@ -69,6 +73,11 @@ class Settings(BaseSettings):
     # "process": the store writes run in a child process, so MQTT and SQL each
     # get a core; "thread": everything in one process (simpler to debug).
     ingest_writer: Literal["process", "thread"] = "process"
+    # Messages received and waiting for the store, at most this many MiB: past
+    # it the ingestor stops reading from the broker, where QoS 1 messages wait.
+    ingest_queue_mb: int = Field(64, ge=1, le=4096)
+    # Dead letters kept per reason (newest first); every one is still counted.
+    dead_letters_per_reason: int = Field(5000, ge=10, le=1_000_000)
 
     # Simulator: None means "on when no IOC_MQTT_URL is given".
     simulate: bool | None = None
@@ -242,6 +251,10 @@ def describe_errors(err: ValidationError) -> str:
     for item in err.errors():
         name = ENV_PREFIX + "_".join(str(p) for p in item["loc"]).upper()
         given = item.get("input")
+        if SECRET_NAME.search(name) and given not in (None, ""):
+            given = "***"
+        elif isinstance(given, str):
+            given = redact_secrets(given)
         shown = f"={given!r}" if isinstance(given, str | int | float) else ""
         message = item["msg"].removeprefix("Value error, ")
         lines.append(f"{name}{shown}: {message}")
@@ -258,10 +271,16 @@ def configure_logging(level: str | int) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+# A variable whose whole value is a secret, and a password inside a URL.
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$", re.IGNORECASE)
+URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^\s@]*@", re.IGNORECASE)
+
+
+def redact_secrets(text: str) -> str:
+    """Hide every password written into a URL in a text (a message, a setting's value)."""
+    return URL_PASSWORD.sub(lambda found: f"{found.group('head')}***@", text)
+
+
 def redact_url(url: str) -> str:
     """Hide the password in a URL before it is logged or shown."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
+    return redact_secrets(url)

@@ -16,7 +16,7 @@ from ioc.services.district import DistrictService, down_periods, intake_by_perio
 from ioc.services.kpis import load_kpis
 from ioc.services.metrics import MetricsService
 from ioc.services.wall import WallService
-from ioc.store import queries, writes
+from ioc.store import letters, queries
 from ioc.store.engine import make_engine, migrate
 from ioc.store.schema import source_hours
 from ioc.web import create_app
@@ -244,12 +244,12 @@ def test_the_header_shows_the_district_beside_the_median_of_every_district(engin
 
 def test_a_source_detail_holds_its_last_message_history_and_rejections(engine, district):
     _history(engine, hours=1)
-    letter = writes.DeadLetter(
+    letter = letters.DeadLetter(
         NOW, "ioc/v1/ninh-kieu/traffic/cam-a", b'{"vehicles": -1}', "invalid_payload",
         "vehicles: must be at least 0", "ninh-kieu",
     )  # fmt: skip
     with engine.begin() as conn:
-        writes.add_dead_letters(conn, [letter])
+        letters.add_dead_letters(conn, [letter])
     view = parse_view("ninh-kieu", {"range": "1h", "source": "cam-a"}, now=NOW)
     detail = district.report(view, NOW).source
     assert detail.latest["vehicles"] == 40 and detail.latest["ts"] == NOW

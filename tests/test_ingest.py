@@ -14,7 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from feeds.contract import REASONS, TrafficPayload, WifiPayload, status_topic, topic_for
+from feeds.contract import (
+    REASONS,
+    STORE_REFUSED,
+    TrafficPayload,
+    WifiPayload,
+    status_topic,
+    topic_for,
+)
 from feeds.ingest import Ingestor
 from ioc.services.ops import OpsService
 from ioc.store import queries
@@ -76,7 +83,7 @@ def test_every_rejection_is_dead_lettered_and_counted(broker, publisher, engine,
         publisher.wait_all()
         assert wait_until(lambda: received(engine) >= len(REASONS) + 1)
     stats = OpsService(engine).ingest_stats()
-    assert stats["rejected_by_reason"] == dict.fromkeys(REASONS, 1)
+    assert stats["rejected_by_reason"] == {**dict.fromkeys(REASONS, 1), STORE_REFUSED: 0}
     assert stats["rejected"] == len(REASONS) and stats["accepted"] == 1
     with engine.connect() as conn:
         rows = conn.execute(select(dead_letters)).all()

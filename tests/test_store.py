@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from feeds.contract import Reading, StatusReport
-from ioc.store import queries, writes
+from ioc.store import letters, queries, writes
 from ioc.store.schema import dead_letters, district_status, latest, readings, rollups
 
 T0 = datetime(2026, 11, 22, 1, 0, 5, tzinfo=UTC)
@@ -105,9 +105,9 @@ def test_counters_add_up_across_batches(engine):
 
 
 def test_dead_letters_keep_2_kib_and_the_full_size(engine):
-    letter = writes.DeadLetter(T0, "ioc/v1/x/traffic/a", b"x" * 5000, "too_large", "big", None)
+    letter = letters.DeadLetter(T0, "ioc/v1/x/traffic/a", b"x" * 5000, "too_large", "big", None)
     with engine.begin() as conn:
-        writes.add_dead_letters(conn, [letter])
+        letters.add_dead_letters(conn, [letter])
     with engine.connect() as conn:
         row = conn.execute(select(dead_letters)).one()
     assert len(row.payload) == 2048 and row.payload_bytes == 5000 and row.reason == "too_large"
@@ -126,13 +126,13 @@ def test_prune_removes_only_old_raw_rows(engine):
 
 
 def test_dead_letters_are_kept_once_per_identical_message(engine):
-    first = writes.DeadLetter(T0, "ioc/v1/x/wifi/a", b"not json 1", "bad_json", "not JSON")
-    again = writes.DeadLetter(T0, "ioc/v1/x/wifi/a", b"not json 1", "bad_json", "not JSON")
-    other = writes.DeadLetter(T0, "ioc/v1/x/wifi/a", b"not json 2", "bad_json", "not JSON")
+    first = letters.DeadLetter(T0, "ioc/v1/x/wifi/a", b"not json 1", "bad_json", "not JSON")
+    again = letters.DeadLetter(T0, "ioc/v1/x/wifi/a", b"not json 1", "bad_json", "not JSON")
+    other = letters.DeadLetter(T0, "ioc/v1/x/wifi/a", b"not json 2", "bad_json", "not JSON")
     with engine.begin() as conn:
-        assert writes.add_dead_letters(conn, [first, again]) == [first]
+        assert letters.add_dead_letters(conn, [first, again]) == [first]
     with engine.begin() as conn:
-        assert writes.add_dead_letters(conn, [again, other]) == [other]
+        assert letters.add_dead_letters(conn, [again, other]) == [other]
     with engine.connect() as conn:
         assert len(conn.execute(select(dead_letters)).all()) == 2
 
@@ -225,6 +225,7 @@ def test_the_migration_fills_hourly_district_rollups_from_the_minutes(tmp_path):
         expected = {(r.hour, r.minutes, r.vehicles) for r in conn.execute(select(rollups_hour))}
         conn.exec_driver_sql("DROP TABLE rollups_hour")
         conn.exec_driver_sql("DROP TABLE snapshots")  # 0005 is applied again too
+        conn.exec_driver_sql("DROP INDEX ix_dead_letters_reason_id")  # and 0006
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
     migrate(engine)
     with engine.connect() as conn:

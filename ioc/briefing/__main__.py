@@ -8,15 +8,13 @@ import signal
 import sys
 import threading
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from ioc.areas import AreaCatalogueError, load_areas
 from ioc.briefing.schedule import scheduler_for
 from ioc.config import ConfigError, configure_logging, load_settings, redact_url
 from ioc.services import Services
 from ioc.services.briefing import SnapshotError
 from ioc.services.kpis import KpiConfigError
-from ioc.store.engine import make_engine, migrate
+from ioc.store.engine import STORE_ERRORS, make_engine, migrate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     except KpiConfigError as err:
         print(f"configuration error: IOC_KPIS_FILE: {err}", file=sys.stderr)
         return 2
-    except SQLAlchemyError as err:
+    except STORE_ERRORS as err:
         reason = str(err.__cause__ or err).splitlines()[0]
         url = redact_url(settings.database_url)
         print(f"cannot open the store IOC_DATABASE_URL={url}: {reason}", file=sys.stderr)

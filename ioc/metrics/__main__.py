@@ -8,13 +8,11 @@ import sys
 import threading
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from ioc.areas import AreaCatalogueError, load_areas
 from ioc.config import ROOT, ConfigError, configure_logging, load_settings, redact_url
 from ioc.metrics.catalogue import MetricCatalogueError, load_catalogue
 from ioc.metrics.evaluate import MetricEvaluator
-from ioc.store.engine import make_engine, migrate
+from ioc.store.engine import STORE_ERRORS, make_engine, migrate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     except AreaCatalogueError as err:
         print(f"configuration error: IOC_AREAS_FILE: {err}", file=sys.stderr)
         return 2
-    except SQLAlchemyError as err:
+    except STORE_ERRORS as err:
         reason = str(err.__cause__ or err).splitlines()[0]
         url = redact_url(settings.database_url)
         print(f"cannot open the store IOC_DATABASE_URL={url}: {reason}", file=sys.stderr)

@@ -2,17 +2,50 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from feeds.contract import REASONS
+from feeds.contract import DEAD_LETTER_REASONS
 from ioc.services.live import iso
 from ioc.store import queries
 
 # An ingestor writes a heartbeat every 5 s; three missed ones mean it is gone.
 HEARTBEAT_STALE = timedelta(seconds=15)
+# The store "keeps refusing" while it refused a message this recently.
+REFUSALS_WINDOW = timedelta(minutes=10)
+# Below this much free space under a SQLite store (or a tenth of a small
+# disk), writes are about to fail.
+LOW_DISK_BYTES = 32 * 1024 * 1024
+
+
+def free_bytes(engine: Engine) -> int | None:
+    """Free space for a SQLite file store's folder; None for other stores."""
+    database = engine.url.database or ""
+    if (
+        engine.dialect.name != "sqlite"
+        or database in ("", ":memory:")
+        or database.startswith("file:")
+    ):
+        return None
+    try:
+        stats = os.statvfs(Path(database).resolve().parent)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
+def low_disk(engine: Engine) -> int | None:
+    """Free bytes under a SQLite store when they are about to run out, else None."""
+    database = engine.url.database or ""
+    free = free_bytes(engine)
+    if free is None:
+        return None
+    stats = os.statvfs(Path(database).resolve().parent)
+    return free if free < min(LOW_DISK_BYTES, stats.f_blocks * stats.f_frsize // 10) else None
 
 
 class OpsService:
@@ -31,7 +64,7 @@ class OpsService:
             "duplicates": counts.get("duplicates", 0),
             "status_updates": counts.get("status_updates", 0),
             "rejected": counts.get("rejected", 0),
-            "rejected_by_reason": {r: counts.get(f"rejected:{r}", 0) for r in REASONS},
+            "rejected_by_reason": {r: counts.get(f"rejected:{r}", 0) for r in DEAD_LETTER_REASONS},
         }
 
     def health(self, now: datetime) -> tuple[dict, bool]:
@@ -40,10 +73,13 @@ class OpsService:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
                 beats = queries.ingestor_heartbeats(conn)
+                refused, newest_refusal = queries.store_refusals(conn, since=now - REFUSALS_WINDOW)
         except SQLAlchemyError as err:
+            reason = str(err.__cause__ or err).splitlines()[0][:200]
             doc = {
                 "status": "degraded",
-                "database": {"ok": False, "error": str(err.__cause__ or err)[:200]},
+                "problems": [f"the database does not answer: {reason}"],
+                "database": {"ok": False, "error": reason},
                 "mqtt": {"connected": False, "ingestors": []},
                 "last_message_age_s": None,
             }
@@ -51,9 +87,40 @@ class OpsService:
         alive = [b for b in beats if now - b.updated_at <= HEARTBEAT_STALE]
         connected = any(b.connected for b in alive)
         last = max((b.last_message_at for b in alive if b.last_message_at), default=None)
+        problems = []
+        if not beats:
+            problems.append("no ingestor has written a heartbeat to this store yet")
+        elif not alive:
+            newest = max(b.updated_at for b in beats)
+            problems.append(
+                f"no ingestor heartbeat for {(now - newest).total_seconds():.0f} s: "
+                "the ingestor is stopped, or it cannot write to the store"
+            )
+        elif not connected:
+            problems.append("the ingestor has no connection to the MQTT broker")
+        if refused:
+            problems.append(
+                f"the store refused {refused} message(s) in the last "
+                f"{REFUSALS_WINDOW.total_seconds() / 60:.0f} min (dead-lettered as "
+                f"store_refused): {newest_refusal.detail}"
+            )
+        free = low_disk(self.engine)
+        if free is not None:
+            problems.append(
+                f"the disk of the SQLite store has {free / 1024 / 1024:.1f} MiB free: "
+                "writes will fail or are failing"
+            )
         doc = {
-            "status": "ok" if connected else "degraded",
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
             "database": {"ok": True, "dialect": self.engine.dialect.name},
+            "store": {
+                "refusing": bool(refused),
+                "refused_recently": refused,
+                "last_refusal": None
+                if newest_refusal is None
+                else {"at": iso(newest_refusal.received_at), "detail": newest_refusal.detail},
+            },
             "mqtt": {
                 "connected": connected,
                 "ingestors": [

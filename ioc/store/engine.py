@@ -12,11 +12,20 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # A PostgreSQL advisory lock id, so two processes starting at once migrate in turn.
 MIGRATION_LOCK_ID = 0x10C0_0001
+
+
+class StoreError(Exception):
+    """The store cannot be opened for a reason outside the database (its folder, say)."""
+
+
+# What opening or migrating the store can raise: entry points say it in one line.
+STORE_ERRORS = (SQLAlchemyError, StoreError)
 
 
 def make_engine(url: str, *, read_only: bool = False) -> Engine:
@@ -25,7 +34,12 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise StoreError(
+                    f"cannot create the folder of the SQLite file {database}: {err.strerror}"
+                ) from None
         engine = create_engine(
             parsed, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=False
         )
@@ -87,7 +101,14 @@ def _migration_lock(engine: Engine):
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate-lock", "a") as handle:
+    try:
+        handle = open(f"{database}.migrate-lock", "a")  # noqa: SIM115 - closed below
+    except OSError as err:
+        raise StoreError(
+            f"cannot write beside the SQLite file {database} ({err.strerror}): "
+            "the store's folder must be writable"
+        ) from None
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

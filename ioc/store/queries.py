@@ -73,6 +73,19 @@ def ingestor_heartbeats(conn: Connection) -> list[Row]:
     return list(conn.execute(select(ingestors).order_by(ingestors.c.ingestor_id)))
 
 
+def store_refusals(conn: Connection, *, since: datetime) -> tuple[int, Row | None]:
+    """How many messages the store refused since a time, and the newest of them."""
+    refused = (dead_letters.c.reason == "store_refused", dead_letters.c.received_at >= since)
+    count = conn.execute(select(func.count()).select_from(dead_letters).where(*refused))
+    newest = conn.execute(
+        select(dead_letters.c.received_at, dead_letters.c.detail)
+        .where(*refused)
+        .order_by(dead_letters.c.id.desc())
+        .limit(1)
+    ).first()
+    return int(count.scalar_one()), newest
+
+
 def wifi_history(conn: Connection, *, district: str, since: datetime) -> list[Row]:
     """Access point reports of a district from a time on, ordered per source by time."""
     query = (

@@ -198,6 +198,7 @@ dead_letters = Table(
     Index("ix_dead_letters_received_at", "received_at"),
     Index("ix_dead_letters_sha", "payload_sha256"),
     Index("ix_dead_letters_topic", "topic"),  # a source's rejections, on its detail page
+    Index("ix_dead_letters_reason_id", "reason", "id"),  # the cap per reason keeps the newest
 )
 
 district_status = Table(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
@@ -34,21 +32,6 @@ from ioc.store.schema import (
     source_hours,
     sqlite_datetime_text,
 )
-
-DEAD_LETTER_PAYLOAD_BYTES = 2048
-DEAD_LETTER_TOPIC_CHARS = 512
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """A rejected message, as kept for the people who must fix its sender."""
-
-    received_at: datetime
-    topic: str
-    payload: bytes
-    reason: str
-    detail: str
-    district: str | None = None
 
 
 def _insert(conn: Connection, table: Table) -> Insert:
@@ -365,51 +348,6 @@ def add_source_hours(conn: Connection, new: Iterable[Reading]) -> None:
         ),
         rows,
     )
-
-
-def _sha256(payload: bytes) -> str:
-    return hashlib.sha256(payload).hexdigest()
-
-
-def add_dead_letters(conn: Connection, letters: Sequence[DeadLetter]) -> list[DeadLetter]:
-    """Keep rejected messages, cut to 2 KiB, with why; return those that were new.
-
-    Idempotent like readings: a byte-identical payload on the same topic is the
-    same message again (the broker resends what it did not see acknowledged,
-    with or without its DUP flag), so it is kept once.
-    """
-    if not letters:
-        return []
-    fresh: dict[tuple[str, str], DeadLetter] = {}
-    for letter in letters:
-        key = (letter.topic[:DEAD_LETTER_TOPIC_CHARS], _sha256(letter.payload))
-        fresh.setdefault(key, letter)
-    digests = {digest for _topic, digest in fresh}
-    known = conn.execute(
-        select(dead_letters.c.topic, dead_letters.c.payload_sha256).where(
-            dead_letters.c.payload_sha256.in_(digests)
-        )
-    ).all()
-    for topic, digest in known:
-        fresh.pop((topic, digest), None)
-    if fresh:
-        conn.execute(
-            dead_letters.insert(),
-            [
-                {
-                    "received_at": letter.received_at,
-                    "topic": topic,
-                    "payload": letter.payload[:DEAD_LETTER_PAYLOAD_BYTES],
-                    "payload_bytes": len(letter.payload),
-                    "payload_sha256": digest,
-                    "reason": letter.reason,
-                    "detail": letter.detail[:300],
-                    "district": letter.district,
-                }
-                for (topic, digest), letter in fresh.items()
-            ],
-        )
-    return list(fresh.values())
 
 
 def upsert_status(
