@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import OperationalError
 
 from feeds.bounded import ByteBoundedQueue, Empty
-from feeds.contract import STORE_REFUSED, TrafficPayload, topic_for
+from feeds.contract import STORE_REFUSED, Rejection, TrafficPayload, topic_for, validate
 from feeds.ingest import Ingestor
 from feeds.writer import BatchWriter, RawMessage, database_message, refused_by_store
 from ioc.services.ops import OpsService
@@ -255,3 +255,42 @@ def test_healthz_says_the_disk_is_full_at_once(full_disk):
     assert doc["status"] == "degraded"
     assert any("MiB free" in p for p in doc["problems"]), doc["problems"]
     engine.dispose()
+
+
+NOW = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+WIFI = "ioc/v1/ninh-kieu/wifi/ap-1"
+
+
+@pytest.mark.parametrize(
+    ("topic", "body", "reason", "words"),
+    [
+        (WIFI, '{"ts": 1795000000, "up": true, "name": "a\\u0000b"}', "invalid_payload", "NUL"),
+        (
+            WIFI,
+            '{"ts": 1795000000, "up": true, "name": "a\\udc00"}',
+            "invalid_payload",
+            "surrogate",
+        ),
+        (WIFI, '{"ts": 1795000000, "up": true, "x\\u0000": 1}', "invalid_payload", "key holds"),
+        (
+            WIFI,
+            '{"ts": 1795000000, "up": true, "x": [{"y": "\\ud800"}]}',
+            "invalid_payload",
+            "x[0].y",
+        ),
+        (WIFI, '{"ts": "2026-11-24T07:00:00\\u0000Z", "up": true}', "invalid_payload", "NUL"),
+        ("ioc/v1/ninh-kieu/status\x00", '{"ts": 1795000000, "online": true}', "bad_topic", "NUL"),
+        ("ioc/v1/ninh-kieu/wifi/ap\x00", '{"ts": 1795000000, "up": true}', "bad_topic", "NUL"),
+    ],
+)
+def test_the_contract_refuses_text_no_store_can_keep(topic, body, reason, words):
+    districts = frozenset({"ninh-kieu"})
+    result = validate(topic, body.encode(), districts=districts, now=NOW)
+    assert isinstance(result, Rejection) and result.reason == reason
+    assert words in result.detail
+
+
+def test_a_surrogate_pair_is_one_character_and_is_kept():
+    body = b'{"ts": 1795000000, "up": true, "name": "\\ud83d\\ude00 Wifi"}'
+    result = validate(WIFI, body, districts=frozenset({"ninh-kieu"}), now=NOW)
+    assert result.name == "\U0001f600 Wifi"
