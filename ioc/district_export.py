@@ -13,6 +13,7 @@ import io
 import re
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
 import flask
 from flask import Blueprint
@@ -36,21 +37,39 @@ def _text(message: str, status: int):
     return response
 
 
+# A text cell starting with one of these is read as a formula by spreadsheet
+# programs (=HYPERLINK(…), +cmd|…, @SUM(…), -2+3…; tab and CR too): OWASP's
+# advice is to prefix it with a single quote, which shows it as plain text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text as a spreadsheet shows it, never run as a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def csv_value(value, kind: str, lang: str):
-    """One cell as the CSV holds it: plain numbers, local times, words in the page's language."""
+    """One cell as the CSV holds it: plain numbers, local times, words in the page's language.
+
+    Numbers stay numbers (-3.5 is written as -3.5); every text, names and
+    rejected payloads from the feeds included, goes through spreadsheet_text.
+    """
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
     if kind == "status":
-        return t(f"status_{value}", lang)
-    if kind == "state":
-        return t(f"state_{value}", lang)
-    if kind == "i18n":
-        return value.get(lang) or value.get("vi", "")
-    if isinstance(value, float):
+        value = t(f"status_{value}", lang)
+    elif kind == "state":
+        value = t(f"state_{value}", lang)
+    elif kind == "i18n" and isinstance(value, dict):
+        value = value.get(lang) or value.get("vi", "")
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float | Decimal):  # PostgreSQL's numeric sums arrive as Decimal
+        value = float(value)
         return f"{value:.3f}".rstrip("0").rstrip(".") if value == value else ""
-    return value
+    return spreadsheet_text(value if isinstance(value, str) else str(value))
 
 
 def table_csv(table: Table, lang: str) -> str:

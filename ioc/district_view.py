@@ -32,6 +32,9 @@ MAX_CUSTOM = timedelta(days=92)
 RAW_SPAN = timedelta(hours=6)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}$")
+# No reading predates this; earlier dates (down to year 1, where adding a zone
+# offset or a day overflows) are refused as bad parameters, never computed with.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -119,19 +122,24 @@ def _one(query: dict, key: str) -> object:
 
 
 def _local(text: str, *, end: bool) -> datetime | None:
-    """A local date or date-time from the URL as UTC; a date's end is the next midnight."""
+    """A local date or date-time from the URL as UTC; a date's end is the next midnight.
+
+    None for anything unusable: malformed, no such day, or out of range (before
+    EARLIEST, or so far out that the arithmetic overflows).
+    """
     try:
         if _DATE.match(text):
-            day = datetime.strptime(text, "%Y-%m-%d")
+            moment = datetime.strptime(text, "%Y-%m-%d")
             if end:
-                day += timedelta(days=1)
-            return day.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
-        if _DATETIME.match(text):
+                moment += timedelta(days=1)
+        elif _DATETIME.match(text):
             moment = datetime.strptime(text.replace(" ", "T"), "%Y-%m-%dT%H:%M")
-            return moment.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
-    except ValueError:
+        else:
+            return None
+        found = moment.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return None
+    return found if found >= EARLIEST else None
 
 
 def parse_view(

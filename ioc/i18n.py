@@ -269,6 +269,15 @@ TEXTS: dict[str, dict[str, str]] = {
     "no_rejections": {"vi": "Không có bản tin nào bị từ chối", "en": "No message was rejected"},
     "rank_of": {"vi": "{rank}/{of}", "en": "{rank} of {of}"},
     "not_found_title": {"vi": "Không tìm thấy trang", "en": "Page not found"},
+    "server_error_title": {"vi": "Có lỗi trên máy chủ", "en": "Something went wrong"},
+    "server_error_text": {
+        "vi": "Máy chủ gặp lỗi khi trả lời yêu cầu này. Lỗi đã được ghi lại; hãy thử lại sau.",
+        "en": "The server hit an error answering this request. It is logged; try again later.",
+    },
+    "request_too_large": {
+        "vi": "Yêu cầu quá lớn: tối đa {kib} KiB",
+        "en": "Request too large: at most {kib} KiB",
+    },
     "not_found_district": {
         "vi": "Không có quận/huyện «{slug}». Chọn một quận/huyện:",
         "en": "There is no district “{slug}”. Choose one:",

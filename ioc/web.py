@@ -18,6 +18,7 @@ from ioc.config import ROOT, Settings
 from ioc.district_export import export, page_status
 from ioc.metrics.catalogue import Catalogue
 from ioc.scope import install as check_scope
+from ioc.security import harden
 from ioc.services import EXTENSION_KEY, Services
 from ioc.services.kpis import KpiCatalogue
 from ioc.store.engine import make_engine, migrate
@@ -58,6 +59,8 @@ def create_app(
     app.server.register_blueprint(export)
     app.server.after_request(page_status)
     compress(app.server)
+    # Last: its headers hook hashes inline scripts before compression (hooks run in reverse).
+    harden(app.server, max_request_bytes=settings.max_request_kb * 1024)
     return app
 
 
