@@ -144,8 +144,11 @@ def run_all_in_one(settings: Settings) -> None:
     scheduler = scheduler_for(services)
     if scheduler is not None:
         scheduler.start()
-        log.info("briefing snapshots scheduled at %s (local time)",
-                 ", ".join(at.strftime("%H:%M") for at in settings.briefing_times))  # fmt: skip
+        if settings.briefing_times:
+            log.info("briefing snapshots scheduled at %s (local time)",
+                     ", ".join(at.strftime("%H:%M") for at in settings.briefing_times))  # fmt: skip
+        else:
+            log.info("no scheduled briefing snapshots; the retention of hand-taken ones runs")
     simulator = None
     if simulate:
         simulator = Simulator.from_settings(settings, services.areas, settings.mqtt_url)
