@@ -279,6 +279,8 @@ def start_publisher(
             f"--host={address.host}",
             f"--port={address.port}",
             f"--client-id=bench-pub-{uuid.uuid4().hex[:8]}",
+            *([f"--username={address.username}"] if address.username else []),
+            *([f"--password={address.password}"] if address.password else []),
             f"--messages={messages}",
             f"--sources={sources}",
             f"--qos={qos}",
@@ -326,7 +328,8 @@ def run_ceiling(url: str, args: argparse.Namespace, qos: int) -> dict:
         client_id=f"bench-bare-{uuid.uuid4().hex[:8]}",
         protocol=mqtt.MQTTv311,
     )
-    client.username_pw_set("bench")  # amqtt wants a user name; Mosquitto ignores it here
+    # The embedded broker wants its user and password; Mosquitto on loopback ignores them.
+    client.username_pw_set(address.username or "bench", address.password)
     state = {"n": 0, "first": 0.0, "last": 0.0}
     subscribed = threading.Event()
 

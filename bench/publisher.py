@@ -51,12 +51,16 @@ def _utf8(text: str) -> bytes:
     return struct.pack("!H", len(raw)) + raw
 
 
-def connect_packet(client_id: str, username: str | None, keepalive: int = 60) -> bytes:
-    """CONNECT, clean session, optional user name (amqtt needs one)."""
-    flags = 0x02 | (0x80 if username else 0)
+def connect_packet(
+    client_id: str, username: str | None, password: str | None = None, keepalive: int = 60
+) -> bytes:
+    """CONNECT, clean session, optional user name and password (the embedded broker wants both)."""
+    flags = 0x02 | (0x80 if username else 0) | (0x40 if username and password else 0)
     body = _utf8("MQTT") + bytes([4, flags]) + struct.pack("!H", keepalive) + _utf8(client_id)
     if username:
         body += _utf8(username)
+        if password:
+            body += _utf8(password)
     return bytes([0x10]) + _remaining_length(len(body)) + body
 
 
@@ -179,10 +183,12 @@ class AckCounter(threading.Thread):
                 self.cond.notify_all()
 
 
-def _connect(host: str, port: int, client_id: str) -> socket.socket:
+def _connect(
+    host: str, port: int, client_id: str, username: str | None, password: str | None
+) -> socket.socket:
     sock = socket.create_connection((host, port), timeout=10)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.sendall(connect_packet(client_id, "bench-pub"))
+    sock.sendall(connect_packet(client_id, username or "bench-pub", password))
     connack = b""
     while len(connack) < 4:
         chunk = sock.recv(4 - len(connack))
@@ -240,7 +246,7 @@ def run_publisher(args: argparse.Namespace) -> dict:
     else:
         packets = flood_packets(args.messages, args.sources, args.qos, args.base_ts)
     build_s = time.monotonic() - built_at
-    sock = _connect(args.host, args.port, args.client_id)
+    sock = _connect(args.host, args.port, args.client_id, args.username, args.password)
     deadline = time.monotonic() + args.max_seconds
     acks = AckCounter(sock, deadline + 5)
     acks.start()
@@ -320,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     pub.add_argument("--host", default="127.0.0.1")
     pub.add_argument("--port", type=int, required=True)
     pub.add_argument("--client-id", default=f"bench-pub-{time.time_ns()}")
+    pub.add_argument("--username", default=None)
+    pub.add_argument("--password", default=None, help="a loopback bench broker's, never a real one")
     pub.add_argument("--messages", type=int, default=100_000)
     pub.add_argument("--sources", type=int, default=3000)
     pub.add_argument("--qos", type=int, choices=(0, 1), default=1)
