@@ -275,8 +275,9 @@ def test_the_migration_fills_hourly_rollups_from_readings_already_kept(tmp_path,
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0002'")
         conn.exec_driver_sql("DROP TABLE source_hours")
         conn.exec_driver_sql("DROP INDEX ix_dead_letters_topic")
-        conn.exec_driver_sql("DROP TABLE rollups_hour")  # 0004 and 0005 are applied again too
+        conn.exec_driver_sql("DROP TABLE rollups_hour")  # 0004 to 0006 are applied again too
         conn.exec_driver_sql("DROP TABLE snapshots")
+        conn.exec_driver_sql("DROP INDEX ix_dead_letters_reason_id")
     migrate(engine)
     with engine.connect() as conn:
         found = {tuple(row[:4]): row.n for row in conn.execute(select(source_hours))}
