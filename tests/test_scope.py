@@ -203,6 +203,13 @@ def test_routes_bound_to_a_district_open_only_the_viewers(app, path):
     assert client.get(path.format("cai-rang"), headers=ALL).status_code == 200
 
 
+def test_the_page_shells_and_dash_layout_hold_no_district_data(app, areas):
+    client = app.server.test_client()
+    for path in ("/", "/wall", "/district/ninh-kieu", "/_dash-layout", "/_dash-dependencies"):
+        response = client.get(path, headers=MINE)
+        assert response.status_code == 200 and leaked(text(response), areas) == [], path
+
+
 def test_the_status_page_and_its_refresh_list_only_the_viewers_districts(app, areas):
     body = page(app, "/")
     assert "Ninh Kiều" in body and leaked(body, areas) == []
@@ -251,7 +258,9 @@ def test_the_district_page_and_its_callbacks_open_only_the_viewers_district(app,
     body = json.dumps(content, ensure_ascii=False)  # not the title: it repeats the URL's slug
     assert '"data-code": "403"' in body
     assert "Ninh Kieu" in body and leaked(body, areas) == []
-    assert "Ninh Kiều" in page(app, "/district/ninh-kieu")
+    for tab in ("traffic", "wifi", "services"):
+        own = json.loads(page(app, "/district/ninh-kieu", f"?tab={tab}"))["response"]
+        assert "Ninh Kiều" in str(own) and leaked(json.dumps(own, ensure_ascii=False), areas) == []
     refresh = call(app, "district-kpis.children", [1, {"slug": "cai-rang", "lang": "en"}])
     assert refresh.status_code == 204
     mine = call(app, "district-kpis.children", [1, {"slug": "ninh-kieu", "lang": "en"}])
