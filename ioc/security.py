@@ -70,6 +70,19 @@ SCRIPT_SRC = re.compile(rb"(?:^|\s)src\s*=", re.IGNORECASE)
 SCRIPT_TYPE = re.compile(rb"""\btype\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 RUNNABLE = {b"", b"text/javascript", b"application/javascript", b"module"}
 SUITES = "/_dash-component-suites/"
+CALLBACKS = "/_dash-update-component"
+
+
+def _callback_shaped() -> bool:
+    """Tell whether a callback post has the shape Dash's renderer sends (else Dash raises)."""
+    body = flask.request.get_json(silent=True)
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("output"), str)
+        and isinstance(body.get("outputs"), dict | list)
+        and isinstance(body.get("inputs"), list)
+        and isinstance(body.get("state", []), list)
+    )
 
 
 def harden(server: flask.Flask, *, max_request_bytes: int) -> None:
@@ -110,6 +123,8 @@ def refuse_bad_requests() -> flask.Response | None:
     limit = flask.current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is not None and request.content_length > limit:
         return too_large(limit)
+    if request.method == "POST" and request.path == CALLBACKS and not _callback_shaped():
+        return _plain("bad callback request: expected a JSON object with output and inputs", 400)
     if request.path.startswith(SUITES):
         # Dash serves only the files it registered; anything with an empty,
         # relative or backslashed segment is not one of them.

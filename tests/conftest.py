@@ -354,6 +354,20 @@ def browser():
             instance.close()
 
 
+def wait_for_js(page, expression: str, timeout: float = 30_000) -> None:
+    """Wait until a JavaScript expression is true in the page (timeout in ms).
+
+    Not ``page.wait_for_function``: Playwright runs its predicate through
+    ``eval`` inside the page, which the pages' Content-Security-Policy forbids
+    (no 'unsafe-eval'); ``page.evaluate`` goes through the DevTools protocol.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout / 1000:.0f} s: {expression}")
+        page.wait_for_timeout(50)
+
+
 def screenshot(page, name: str) -> Path:
     """Save a screenshot under var/screenshots (kept as a CI artefact, not committed)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

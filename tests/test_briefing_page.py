@@ -6,7 +6,7 @@ import json
 import urllib.request
 from urllib.parse import urlsplit
 
-from tests.conftest import screenshot
+from tests.conftest import screenshot, wait_for_js
 
 
 def api(base: str, path: str):
@@ -28,7 +28,7 @@ def test_take_open_compare_and_export_a_snapshot_in_the_browser(live_app, browse
         page.click("#take")
         page.wait_for_url("**/briefing/*?lang=vi")
         first = int(urlsplit(page.url).path.rsplit("/", 1)[1])
-        page.wait_for_function("document.querySelectorAll('.chart svg').length >= 2")
+        wait_for_js(page, "document.querySelectorAll('.chart svg').length >= 2")
         text = page.locator("main").inner_text()
         for words in ("BÁO CÁO GIAO BAN — Toàn thành phố", "Giao ban sáng thứ hai",
                       "Trần Thị Bình", "Kiểm tra trước cuộc họp", "Cần Thơ, ngày"):  # fmt: skip
@@ -48,7 +48,7 @@ def test_take_open_compare_and_export_a_snapshot_in_the_browser(live_app, browse
         page.click("#take")
         page.wait_for_url("**/briefing/*?lang=vi")
         assert "BÁO CÁO GIAO BAN — Ninh Kiều" in page.locator("h1").inner_text()
-        page.wait_for_function("document.querySelectorAll('.chart svg').length >= 1")
+        wait_for_js(page, "document.querySelectorAll('.chart svg').length >= 1")
         screenshot(page, "briefing-district")
         page.goto(f"{base}/briefing")
         page.click("#take")
@@ -82,7 +82,7 @@ def test_take_open_compare_and_export_a_snapshot_in_the_browser(live_app, browse
 
         offline.route("http*://**", refuse)
         offline.goto(saved.as_uri())
-        offline.wait_for_function("document.querySelectorAll('.chart svg').length >= 2")
+        wait_for_js(offline, "document.querySelectorAll('.chart svg').length >= 2")
         assert "Giao ban sáng thứ hai" in offline.locator("main").inner_text()
         assert asked == []
         screenshot(offline, "briefing-export-offline")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import screenshot
+from tests.conftest import screenshot, wait_for_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,8 +32,8 @@ def test_status_page_lists_every_district_live_in_vietnamese(live_app, page):
     assert rows.first.locator(".district-name").inner_text() == "Ninh Kiều"
     assert page.locator("th").first.inner_text() == "Quận/huyện"
     # Every feed of every district reports live within a few refreshes.
-    page.wait_for_function(
-        "document.querySelectorAll('.status-table td.feed.ok').length === 27", timeout=20_000
+    wait_for_js(
+        page, "document.querySelectorAll('.status-table td.feed.ok').length === 27", timeout=20_000
     )
     assert page.locator(".demo-label").is_visible()
     assert re.search(r"\d{2}:\d{2}:\d{2} \(GMT\+7\)", page.locator(".updated").inner_text())
@@ -48,9 +48,7 @@ def test_status_page_in_english_updates_itself(live_app, page):
     assert page.locator("th").first.inner_text() == "District"
     assert page.locator(".district-name").first.inner_text() == "Ninh Kieu"
     first = page.locator(".updated").inner_text()
-    page.wait_for_function(
-        f"document.querySelector('.updated').innerText !== {first!r}", timeout=10_000
-    )
+    wait_for_js(page, f"document.querySelector('.updated').innerText !== {first!r}", timeout=10_000)
     screenshot(page, "status-en")
 
 

@@ -32,6 +32,7 @@ from tests.conftest import (
     screenshot,
     spawn_embedded,
     spawn_mosquitto,
+    wait_for_js,
     wait_until,
 )
 
@@ -103,7 +104,7 @@ def test_every_scene_fills_the_screen_at_1080p_and_4k(live_app, browser, scene, 
         assert active_scene(page) == scene
         # Values from the refresh callback are in, and every chart has drawn.
         if scene != "dx":  # the database metrics scene has tiles only
-            page.wait_for_function(ALL_DRAWN)
+            wait_for_js(page, ALL_DRAWN)
         page.wait_for_timeout(2500)  # a refresh or two: values from the callback in place
         report = page.evaluate(LAYOUT_CHECK)
         path = screenshot(page, f"wall-{scene}-{size}")
@@ -112,7 +113,8 @@ def test_every_scene_fills_the_screen_at_1080p_and_4k(live_app, browser, scene, 
         if scene in ("overview", "district"):
             assert report["tiles"] == 8
         if scene == "dx":  # the demo catalogue's city-wide metrics, evaluated and shown
-            page.wait_for_function(
+            wait_for_js(
+                page,
                 "document.querySelectorAll('#wall-scene-dx .tile--ok, #wall-scene-dx .tile--warn,"
                 " #wall-scene-dx .tile--alarm').length >= 12",
                 timeout=20_000,
@@ -153,7 +155,7 @@ def test_the_wall_speaks_vietnamese_by_default_and_english_on_request(live_app, 
 def test_the_clock_shows_can_tho_time(live_app, browser):
     context, page = open_wall(browser, live_app.base_url, "scenes=overview&rotate=0")
     try:
-        page.wait_for_function("document.getElementById('wall-clock').textContent.length > 0")
+        wait_for_js(page, "document.getElementById('wall-clock').textContent.length > 0")
         shown = page.locator("#wall-clock").inner_text()
         expected = datetime.now(UTC) + timedelta(hours=7)
         hours, minutes, _ = (int(part) for part in shown.split(":"))
@@ -166,7 +168,8 @@ def test_scenes_rotate_and_a_person_can_step_pause_and_resume(live_app, browser)
     context, page = open_wall(browser, live_app.base_url, "scenes=overview,traffic,wifi&rotate=5")
     try:
         assert active_scene(page) == "overview"
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.querySelector('.scene.is-active').dataset.scene === 'traffic'",
             timeout=12_000,
         )
@@ -185,7 +188,8 @@ def test_scenes_rotate_and_a_person_can_step_pause_and_resume(live_app, browser)
         assert active_scene(page) == "overview"  # paused: no rotation
         page.keyboard.press("Space")
         assert page.locator("#wall-paused").is_hidden()
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.querySelector('.scene.is-active').dataset.scene === 'traffic'",
             timeout=12_000,
         )
@@ -198,7 +202,8 @@ def test_the_district_carousel_visits_districts_with_their_own_values(live_app, 
     try:
         assert active_scene(page) == "district"
         assert page.locator("#wall-scene-title").inner_text() == "Quận/huyện · Ninh Kiều"
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.getElementById('wall-scene-title').textContent.endsWith('Bình Thủy')",
             timeout=15_000,
         )
@@ -217,7 +222,8 @@ def test_the_cursor_hides_when_idle_and_the_stage_moves_against_burn_in(live_app
             page.eval_on_selector(".wall-root", "el => el.classList.contains('hide-cursor')")
             is False
         )
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.querySelector('.wall-root').classList.contains('hide-cursor')",
             timeout=6000,
         )
@@ -356,7 +362,8 @@ def test_a_reading_published_over_mqtt_appears_on_the_wall(wall_app, mqtt, brows
     context, page = open_wall(browser, wall_app.base_url, "district=thoi-lai&scenes=&rotate=0")
     try:
         publish_traffic(mqtt, "thoi-lai", "cam-wall-1", 1234, 42.5)
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.getElementById('wall-district-traffic_flow-box').innerText.includes('1.234')",
             timeout=15_000,
         )
@@ -364,7 +371,8 @@ def test_a_reading_published_over_mqtt_appears_on_the_wall(wall_app, mqtt, brows
         box = page.locator("#wall-district-traffic_flow-box")
         assert box.get_attribute("class") == "tile tile--ok"
         publish_traffic(mqtt, "thoi-lai", "cam-wall-1", 777, 41.0)
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.getElementById('wall-district-traffic_flow-box').innerText.includes('777')",
             timeout=15_000,
         )
@@ -381,7 +389,8 @@ def test_a_stale_feed_turns_grey_with_its_age_even_when_it_would_be_an_alarm(
         # Four minutes old: traffic reports every 60 s, so it is stale (3 x 60 s).
         old = datetime.now(UTC) - timedelta(minutes=4)
         publish_traffic(mqtt, "vinh-thanh", "cam-wall-2", 50, 5.0, ts=old)
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.getElementById('wall-district-traffic_speed-box').className"
             " === 'tile tile--stale'",
             timeout=15_000,
@@ -402,7 +411,8 @@ def test_the_wall_jumps_once_to_a_district_that_turns_alarm(wall_app, mqtt, brow
     try:
         page.wait_for_timeout(1500)  # the wall has seen the alarms already on
         publish_traffic(mqtt, "o-mon", "cam-wall-3", 40, 7.0)  # 7 km/h: alarm
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.getElementById('wall-district-slug').textContent === 'o-mon' && "
             "document.querySelector('.scene.is-active').dataset.scene === 'district'",
             timeout=15_000,
@@ -411,7 +421,8 @@ def test_the_wall_jumps_once_to_a_district_that_turns_alarm(wall_app, mqtt, brow
         assert "báo động" in tile_text(page, "district", "traffic_speed")
         screenshot(page, "wall-alarm-jump")
         # Once: afterwards the rotation resumes and does not come back for the same alarm.
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.querySelector('.scene.is-active').dataset.scene !== 'district'",
             timeout=15_000,
         )
@@ -427,7 +438,8 @@ def test_an_offline_district_ioc_is_marked_on_the_map_and_in_the_ticker(wall_app
         payload = StatusPayload(online=False, ts=datetime.now(UTC)).to_json()
         mqtt.publish(status_topic("thot-not"), payload, retain=True)
         mqtt.wait_all()
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.getElementById('wall-city-ticker').innerText.includes('IOC mất kết nối')",
             timeout=15_000,
         )
@@ -460,8 +472,8 @@ def test_a_lost_server_shows_the_banner_and_the_wall_recovers_by_itself(wall_app
         page.wait_for_selector("#wall-banner", state="hidden", timeout=15_000)
         assert not page.eval_on_selector(".wall-root", "el => el.classList.contains('is-offline')")
         first = page.locator("#wall-stamp").inner_text()
-        page.wait_for_function(
-            f"document.getElementById('wall-stamp').textContent !== {first!r}", timeout=10_000
+        wait_for_js(
+            page, f"document.getElementById('wall-stamp').textContent !== {first!r}", timeout=10_000
         )
     finally:
         context.close()

@@ -23,7 +23,7 @@ from feeds.contract import BacklogPayload, TrafficPayload, WifiPayload, topic_fo
 from ioc.district_export import csv_value
 from ioc.district_view import DEFAULT_RANGE, parse_view
 from ioc.web import create_app
-from tests.conftest import make_settings, screenshot, wait_until
+from tests.conftest import make_settings, screenshot, wait_for_js, wait_until
 from tests.test_ingest import running_ingestor
 
 ORIGIN = "http://localhost"  # the test client's own origin
@@ -329,9 +329,12 @@ def test_an_unexpected_fault_is_a_friendly_500_logged_once(engine, areas, caplog
 
 
 def test_a_malformed_dash_callback_is_answered_without_a_traceback_page(client, caplog):
-    response = client.post("/_dash-update-component", json={"x": 1}, headers=JSON_POST)
-    assert response.status_code == 400 or "Máy chủ gặp lỗi" in response.text
-    assert "Traceback" not in response.text and "KeyError" not in response.text
+    for body in ({"x": 1}, [1], {"output": 1, "outputs": {}, "inputs": []}, {"output": "a"}):
+        response = client.post("/_dash-update-component", json=body, headers=JSON_POST)
+        assert response.status_code == 400 and "expected a JSON object" in response.text
+    response = client.post("/_dash-update-component", data=b"{not json", headers=JSON_POST)
+    assert response.status_code == 400
+    assert "Traceback" not in caplog.text and "KeyError" not in caplog.text
 
 
 # --- the policy in a real browser ----------------------------------------------------------
@@ -383,10 +386,10 @@ def test_every_page_renders_under_the_policy_with_no_violation(live_app, browser
         page.fill("#title", "CSP")
         page.click("#take")
         page.wait_for_url("**/briefing/*?lang=vi")
-        page.wait_for_function("document.querySelectorAll('.chart svg').length >= 2")
+        wait_for_js(page, "document.querySelectorAll('.chart svg').length >= 2")
         snapshot = urlsplit(page.url).path.rsplit("/", 1)[1]
         page.goto(f"{base}/briefing/{snapshot}?compare=previous&lang=en")
-        page.wait_for_function("document.querySelectorAll('.chart svg').length >= 2")
+        wait_for_js(page, "document.querySelectorAll('.chart svg').length >= 2")
         assert _violations(page) == [], "briefing page"
         screenshot(page, "csp-briefing")
 
@@ -401,7 +404,7 @@ def test_every_page_renders_under_the_policy_with_no_violation(live_app, browser
 
         page.route("**/export.html*", in_place)
         page.goto(f"{base}/briefing/{snapshot}/export.html?lang=vi")
-        page.wait_for_function("document.querySelectorAll('.chart svg').length >= 2")
+        wait_for_js(page, "document.querySelectorAll('.chart svg').length >= 2")
         assert _violations(page) == [], "briefing export"
     finally:
         context.close()
