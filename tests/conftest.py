@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from sqlalchemy import Engine
 
 from feeds.broker import EmbeddedBroker, wait_for_port
 from feeds.contract import status_topic
+from feeds.ingest import Ingestor
 from feeds.mqtt import BrokerAddress, free_port, make_client
 from ioc.areas import AreaCatalogue, load_areas
 from ioc.config import DEFAULT_AREAS_FILE, Settings
@@ -352,6 +354,35 @@ def browser():
             yield instance
         finally:
             instance.close()
+
+
+@contextmanager
+def running_ingestor(url, engine, areas, client_id=None, **overrides):
+    """An ingestor on a real broker and store, connected and subscribed; stopped afterwards."""
+    settings = make_settings(mqtt_url=url, batch_interval_ms=50, **overrides)
+    if client_id:
+        settings = settings.model_copy(update={"mqtt_client_id": client_id})
+    ingestor = Ingestor(settings, engine, areas)
+    ingestor.start()
+    assert ingestor.wait_connected(15), "ingestor did not connect"
+    try:
+        yield ingestor
+    finally:
+        ingestor.stop()
+
+
+@contextmanager
+def small_disk(path: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of the given size mounted at path (a real disk that fills up); skip if not root."""
+    path.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                          capture_output=True, check=False)  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 def wait_for_js(page, expression: str, timeout: float = 30_000) -> None:

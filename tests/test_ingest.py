@@ -6,7 +6,6 @@ import json
 import random
 import threading
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -22,27 +21,17 @@ from feeds.contract import (
     status_topic,
     topic_for,
 )
-from feeds.ingest import Ingestor
 from ioc.services.ops import OpsService
 from ioc.store import queries
 from ioc.store.schema import dead_letters
-from tests.conftest import Publisher, discard_session, make_settings, wait_until
+from tests.conftest import (
+    Publisher,
+    discard_session,
+    running_ingestor,
+    wait_until,
+)
 
 pytestmark = pytest.mark.broker
-
-
-@contextmanager
-def running_ingestor(url, engine, areas, client_id=None, **overrides):
-    settings = make_settings(mqtt_url=url, batch_interval_ms=50, **overrides)
-    if client_id:
-        settings = settings.model_copy(update={"mqtt_client_id": client_id})
-    ingestor = Ingestor(settings, engine, areas)
-    ingestor.start()
-    assert ingestor.wait_connected(15), "ingestor did not connect"
-    try:
-        yield ingestor
-    finally:
-        ingestor.stop()
 
 
 def received(engine) -> int:

@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from ioc.store.engine import make_engine, migrate
 from ioc.store.letters import DeadLetter, add_dead_letters
 from ioc.store.schema import dead_letters, readings
 from ioc.web import create_app
-from tests.conftest import make_settings, wait_until
+from tests.conftest import make_settings, running_ingestor, small_disk, wait_until
 
 TOPIC = topic_for("ninh-kieu", "traffic", "cam-1")
 
@@ -42,18 +42,6 @@ def reading(i: int, name: str | None = None) -> bytes:
     if name is not None:
         body["name"] = name
     return json.dumps(body).encode()  # ensure_ascii: "\u0000" travels as its JSON escape
-
-
-@contextmanager
-def ingesting(url, engine, areas, **overrides):
-    settings = make_settings(mqtt_url=url, batch_interval_ms=200, batch_max=500, **overrides)
-    ingestor = Ingestor(settings, engine, areas)
-    ingestor.start()
-    assert ingestor.wait_connected(15), "ingestor did not connect"
-    try:
-        yield ingestor
-    finally:
-        ingestor.stop()
 
 
 def count(engine, table, *where) -> int:
@@ -85,7 +73,7 @@ def test_a_nul_in_the_middle_of_a_qos1_stream_is_dead_lettered_and_the_rest_stor
     broker, publisher, engine, areas
 ):
     payloads = [reading(i, "cam\u0000one" if i == 100 else "Cầu Hưng Lợi") for i in range(200)]
-    with ingesting(broker.url, engine, areas):
+    with running_ingestor(broker.url, engine, areas, batch_max=500):
         for payload in payloads:
             publisher.publish(TOPIC, payload)
         publisher.wait_all()
@@ -110,7 +98,9 @@ def test_a_row_the_store_refuses_is_dead_lettered_and_the_stream_goes_on(
 ):
     refuse_the_name(engine, "poison")
     payloads = [reading(i, "poison" if i == 150 else None) for i in range(300)]
-    with ingesting(broker.url, engine, areas) as ingestor:
+    with running_ingestor(
+        broker.url, engine, areas, batch_interval_ms=200, batch_max=500
+    ) as ingestor:
         for payload in payloads:
             publisher.publish(TOPIC, payload)
         publisher.wait_all()
@@ -228,16 +218,10 @@ def test_the_ingest_queue_is_bounded_in_bytes():
 
 
 @pytest.fixture
-def full_disk(tmp_path) -> Path:
-    """A 2 MiB tmpfs: a real disk that fills up."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
-                          capture_output=True, check=False)  # fmt: skip
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+def full_disk(tmp_path) -> Iterator[Path]:
+    """A 2 MiB disk."""
+    with small_disk(tmp_path / "small", "2m") as mount:
+        yield mount
 
 
 def test_healthz_says_the_disk_is_full_at_once(full_disk):
