@@ -98,9 +98,7 @@ def test_a_row_the_store_refuses_is_dead_lettered_and_the_stream_goes_on(
 ):
     refuse_the_name(engine, "poison")
     payloads = [reading(i, "poison" if i == 150 else None) for i in range(300)]
-    with running_ingestor(
-        broker.url, engine, areas, batch_interval_ms=200, batch_max=500
-    ) as ingestor:
+    with running_ingestor(broker.url, engine, areas, batch_max=500) as ingestor:
         for payload in payloads:
             publisher.publish(TOPIC, payload)
         publisher.wait_all()
