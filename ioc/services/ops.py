@@ -22,29 +22,18 @@ REFUSALS_WINDOW = timedelta(minutes=10)
 LOW_DISK_BYTES = 32 * 1024 * 1024
 
 
-def free_bytes(engine: Engine) -> int | None:
-    """Free space for a SQLite file store's folder; None for other stores."""
+def low_disk(engine: Engine) -> int | None:
+    """Free bytes under a SQLite file store when they are about to run out, else None."""
     database = engine.url.database or ""
-    if (
-        engine.dialect.name != "sqlite"
-        or database in ("", ":memory:")
-        or database.startswith("file:")
-    ):
+    if engine.dialect.name != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):
         return None
     try:
         stats = os.statvfs(Path(database).resolve().parent)
     except OSError:
         return None
-    return stats.f_bavail * stats.f_frsize
-
-
-def low_disk(engine: Engine) -> int | None:
-    """Free bytes under a SQLite store when they are about to run out, else None."""
-    database = engine.url.database or ""
-    free = free_bytes(engine)
-    if free is None:
-        return None
-    stats = os.statvfs(Path(database).resolve().parent)
+    free = stats.f_bavail * stats.f_frsize
     return free if free < min(LOW_DISK_BYTES, stats.f_blocks * stats.f_frsize // 10) else None
 
 
