@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ioc.metrics.catalogue import Catalogue, Metric
 from ioc.metrics.readonly import read_only_engine, read_rows
 from ioc.services.live import LOCAL_TZ
-from ioc.store import writes
+from ioc.store.metric_writes import record_metric
 
 log = logging.getLogger(__name__)
 CITY = ""  # the district key of a city-wide value
@@ -133,7 +133,7 @@ def _describe(err: Exception) -> str:
 def store_outcome(engine: Engine, outcome: Outcome) -> None:
     """Keep an evaluation: its values (when it succeeded) and the metric's state."""
     with engine.begin() as conn:
-        writes.record_metric(conn, outcome)
+        record_metric(conn, outcome)
 
 
 class MetricEvaluator:

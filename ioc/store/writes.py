@@ -24,8 +24,6 @@ from ioc.store.schema import (
     ingest_counters,
     ingestors,
     latest,
-    metric_state,
-    metric_values,
     readings,
     rollups,
     rollups_hour,
@@ -34,7 +32,8 @@ from ioc.store.schema import (
 )
 
 
-def _insert(conn: Connection, table: Table) -> Insert:
+def dialect_insert(conn: Connection, table: Table) -> Insert:
+    """An INSERT of the connection's dialect, with its ON CONFLICT clauses."""
     dialect = conn.dialect.name
     if dialect == "sqlite":
         return sqlite.insert(table)
@@ -81,7 +80,7 @@ def insert_readings(
     if conn.dialect.name == "sqlite":
         return _insert_readings_sqlite(conn, unique, received_at)
     statement = (
-        _insert(conn, readings)
+        dialect_insert(conn, readings)
         .on_conflict_do_nothing(index_elements=["district", "feed", "source", "ts"])
         .returning(readings.c.district, readings.c.feed, readings.c.source, readings.c.ts)
     )
@@ -170,7 +169,7 @@ def upsert_latest(conn: Connection, new: Iterable[Reading], *, received_at: date
         row = _row(reading, received_at)
         row["state_since"] = run_start[key] if reading.feed == "wifi" else None
         (changed if run_start[key] != first_ts[key] else carried).append(row)
-    statement = _insert(conn, latest)
+    statement = dialect_insert(conn, latest)
     excluded = statement.excluded
     update = {name: excluded[name] for name in ("ts", "received_at", "seq", *VALUE_COLUMNS)}
     update["name"] = case((excluded.name.is_(None), latest.c.name), else_=excluded.name)
@@ -234,7 +233,7 @@ def add_rollups(conn: Connection, new: Iterable[Reading]) -> None:
         return
     add_source_hours(conn, new)
     rows = [{"district": d, "feed": f, "minute": m, **values} for (d, f, m), values in sums.items()]
-    statement = _insert(conn, rollups)
+    statement = dialect_insert(conn, rollups)
     update = {name: rollups.c[name] + statement.excluded[name] for name in ROLLUP_SUMS}
     conn.execute(
         statement.on_conflict_do_update(index_elements=["district", "feed", "minute"], set_=update),
@@ -277,7 +276,7 @@ def refresh_hour_rollups(conn: Connection, touched: Iterable[tuple[str, datetime
             .group_by(rollups.c.district, rollups.c.feed)
         )
         columns = ["district", "feed", "hour", "minutes", *ROLLUP_SUMS]
-        statement = _insert(conn, rollups_hour).from_select(columns, found)
+        statement = dialect_insert(conn, rollups_hour).from_select(columns, found)
         replace = {name: statement.excluded[name] for name in ("minutes", *ROLLUP_SUMS)}
         conn.execute(
             statement.on_conflict_do_update(
@@ -336,7 +335,7 @@ def add_source_hours(conn: Connection, new: Iterable[Reading]) -> None:
         {"district": d, "feed": f, "source": s, "hour": h, **values}
         for (d, f, s, h), values in sums.items()
     ]
-    statement = _insert(conn, source_hours)
+    statement = dialect_insert(conn, source_hours)
     higher = func.greatest if conn.dialect.name == "postgresql" else func.max
     update = {name: source_hours.c[name] + statement.excluded[name] for name in SOURCE_HOUR_SUMS}
     update |= {
@@ -364,7 +363,7 @@ def upsert_status(
         newest[report.district] = report
     if not newest:
         return
-    statement = _insert(conn, district_status)
+    statement = dialect_insert(conn, district_status)
     excluded = statement.excluded
     rows = [
         {
@@ -398,7 +397,7 @@ def add_counters(conn: Connection, counts: dict[str, int]) -> None:
     rows = [{"name": name, "value": value} for name, value in counts.items() if value]
     if not rows:
         return
-    statement = _insert(conn, ingest_counters)
+    statement = dialect_insert(conn, ingest_counters)
     conn.execute(
         statement.on_conflict_do_update(
             index_elements=["name"],
@@ -419,7 +418,7 @@ def heartbeat(
     last_message_at: datetime | None,
 ) -> None:
     """Say this ingestor is alive and whether it holds a broker connection."""
-    statement = _insert(conn, ingestors)
+    statement = dialect_insert(conn, ingestors)
     row = {
         "ingestor_id": ingestor_id,
         "broker": broker[:300],
@@ -449,28 +448,3 @@ def prune(conn: Connection, *, before: datetime, limit: int = 50_000) -> int:
 def retention_cutoff(now: datetime, days: float) -> datetime:
     """The time before which raw rows are pruned."""
     return now - timedelta(days=days)
-
-
-def record_metric(conn: Connection, outcome) -> None:
-    """Keep one metric evaluation: its values when it succeeded, and the metric's state."""
-    if outcome.error is None and outcome.values:
-        statement = _insert(conn, metric_values)
-        conn.execute(
-            statement.on_conflict_do_nothing(),
-            [
-                {"metric_id": outcome.metric_id, "district": district,
-                 "evaluated_at": outcome.at, "value": value}
-                for district, value in outcome.values.items()
-            ],
-        )  # fmt: skip
-    state = {
-        "metric_id": outcome.metric_id,
-        "last_attempt_at": outcome.at,
-        "error": outcome.error,
-        "duration_ms": outcome.duration_ms,
-    }
-    if outcome.error is None:
-        state["last_success_at"] = outcome.at
-    statement = _insert(conn, metric_state)
-    update = {k: statement.excluded[k] for k in state if k != "metric_id"}
-    conn.execute(statement.on_conflict_do_update(index_elements=["metric_id"], set_=update), state)
