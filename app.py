@@ -61,7 +61,7 @@ def load_catalogue_checked(settings: Settings):
 def create_app(settings: Settings, areas=None, catalogue=None):
     """Build the Dash app on the store named by the settings (no ingestor)."""
     from ioc.store.engine import STORE_ERRORS
-    from ioc.web import create_app as build
+    from pages.web import create_app as build
 
     kpis = load_kpis_checked(settings)
     catalogue = catalogue or load_catalogue_checked(settings)
@@ -96,7 +96,7 @@ def __getattr__(name: str):
 
 def run_all_in_one(settings: Settings) -> None:
     """Start broker (if none configured), ingestor, simulator and the web app."""
-    from feeds.broker import EmbeddedBroker, choose_port
+    from feeds.demo.broker import EmbeddedBroker, choose_port
     from feeds.ingest import Ingestor
     from feeds.mqtt import port_is_free
     from feeds.simulate import Simulator
@@ -178,8 +178,8 @@ def start_demo_warehouse(settings: Settings) -> None:
     """With the shipped demo catalogue, build the demo warehouse it reads (once a day at most)."""
     from datetime import UTC, datetime
 
+    from feeds.demo.warehouse import ensure_demo_warehouse
     from ioc.config import DEFAULT_METRICS_FILE, DEMO_WAREHOUSE
-    from ioc.metrics.demo import ensure_demo_warehouse
     from ioc.services.live import LOCAL_TZ
 
     if settings.metrics_file is not None and settings.metrics_file == DEFAULT_METRICS_FILE:

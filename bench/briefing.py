@@ -24,14 +24,14 @@ from sqlalchemy import delete, func, select
 from bench.ingest import BenchError, machine_info
 from bench.wall import ROOT, ensure_store, row, stats
 from ioc.areas import load_areas
-from ioc.briefing.pdf import find_chromium, html_to_pdf
 from ioc.config import Settings
-from ioc.services import EXTENSION_KEY
+from ioc.services.container import EXTENSION_KEY
 from ioc.services.kpis import load_kpis
 from ioc.store import queries
 from ioc.store.engine import make_engine
 from ioc.store.schema import snapshots
-from ioc.web import create_app
+from pages.briefing.pdf import find_chromium, html_to_pdf
+from pages.web import create_app
 from widgets.briefing import Assets, document
 
 TAKE_GOAL_MS, PDF_GOAL_MS = 1000, 5000
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> dict:
         for _ in range(args.repeats):
             took["page"].append(_timed(lambda: document(
                 record, meta=meta, lang="vi", assets=Assets(inline=False)))[0])  # fmt: skip
-        from ioc.briefing.routes import plotly_js
+        from pages.briefing.routes import plotly_js
 
         inline = Assets(inline=True, plotly_js=plotly_js())
         html = ""

@@ -36,11 +36,11 @@ from ioc.areas import load_areas
 from ioc.config import Settings
 from ioc.district_view import RANGES, TABS, parse_view
 from ioc.scope import Scope
-from ioc.services import EXTENSION_KEY
+from ioc.services.container import EXTENSION_KEY
 from ioc.services.kpis import load_kpis
 from ioc.store import queries
 from ioc.store.engine import make_engine
-from ioc.web import create_app
+from pages.web import create_app
 
 GOAL_MS = 300
 DEFAULT_DB = ROOT / "var" / "bench-district.db"
@@ -103,8 +103,8 @@ def instrumented(services, clock: Clock, spent: Counter):
     when it is given none: both are the bench clock's here, so a store filled hours ago
     shows what a live one would. Undone on leaving.
     """
-    page = sys.modules["ioc.pages.district"]  # the module Dash loaded, whose layout it calls
-    export = sys.modules["ioc.district_export"]
+    page = sys.modules["pages.district"]  # the module Dash loaded, whose layout it calls
+    export = sys.modules["pages.district_export"]
     parse = page.parse_view
     district, wall = services.district, services.wall
     report, build = district.report, wall.build
@@ -140,7 +140,7 @@ def instrumented(services, clock: Clock, spent: Counter):
 
 def in_process(app, slug: str, views: list[View], clock: Clock, repeats: int) -> dict:
     """Time district_layout and the JSON of its components per view (after one warm-up)."""
-    from ioc.pages.district import district_layout  # Dash's copy, loaded by create_app
+    from pages.district import district_layout  # Dash's copy, loaded by create_app
 
     services, out = app.server.extensions[EXTENSION_KEY], {}
     lang = services.settings.lang
@@ -175,7 +175,7 @@ def in_process(app, slug: str, views: list[View], clock: Clock, repeats: int) ->
 
 def profile(app, slug: str, view: View, clock: Clock) -> str:
     """The functions that took longest over a few renders of one view (cumulative)."""
-    from ioc.pages.district import district_layout
+    from pages.district import district_layout
 
     services, profiler = app.server.extensions[EXTENSION_KEY], cProfile.Profile()
     lang = services.settings.lang

@@ -6,7 +6,7 @@ with a few stale sources, ``rollups_minute`` for every minute (and ``rollups_hou
 summed from them), ``source_hours`` for every source and hour, raw ``readings`` for the last
 hours only, and ``district_status``
 with one district gone (its Last Will; its sources stopped with it). Values follow the
-simulator's rhythms (feeds.sim_models). In the raw window the rollups are the sums of
+simulator's rhythms (feeds.demo.models). In the raw window the rollups are the sums of
 the stored readings, as ``rollup_sums`` and ``source_hour_sums`` make them; before it,
 traffic and wifi sums are drawn per district and minute, and per source and hour
 (summing a month of raw readings would take hours), and desks are simulated one by one.
@@ -31,10 +31,10 @@ from itertools import islice
 
 from sqlalchemy import Engine, Table, func, insert, select
 
-from feeds import sim_models as sim
-from feeds.contract import FEEDS, Reading
+from feeds.demo import models as sim
 from ioc.areas import Area, AreaCatalogue, load_areas
 from ioc.config import Settings
+from ioc.contract import FEEDS, Reading
 from ioc.store.engine import make_engine, migrate
 from ioc.store.schema import (
     ROLLUP_SUMS,

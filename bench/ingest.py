@@ -53,12 +53,12 @@ import paho.mqtt.client as mqtt
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from feeds.broker import EmbeddedBroker, wait_for_port
-from feeds.contract import StatusPayload, status_topic
+from feeds.demo.broker import EmbeddedBroker, wait_for_port
 from feeds.ingest import Ingestor
 from feeds.mqtt import BrokerAddress, free_port, make_client
 from ioc.areas import AreaCatalogue, load_areas
 from ioc.config import DEFAULT_AREAS_FILE, Settings
+from ioc.contract import StatusPayload, status_topic
 from ioc.store import queries
 from ioc.store.engine import make_engine, migrate, private_schema
 from ioc.store.schema import readings
@@ -183,7 +183,7 @@ def start_broker(args: argparse.Namespace, workdir: Path) -> Broker:
     )
     broker = EmbeddedBroker(free_port())
     broker.start()
-    return Broker(broker.url, "embedded amqtt (feeds.broker)", broker.stop)
+    return Broker(broker.url, "embedded amqtt (feeds.demo.broker)", broker.stop)
 
 
 def discard_session(url: str, client_id: str) -> None:

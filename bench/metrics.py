@@ -16,12 +16,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from feeds.demo.warehouse import build_demo_warehouse
 from ioc.areas import load_areas
+from ioc.clock import LOCAL_TZ
 from ioc.config import DEFAULT_AREAS_FILE, DEFAULT_METRICS_FILE, ROOT
 from ioc.metrics.catalogue import load_catalogue
-from ioc.metrics.demo import build_demo_warehouse
 from ioc.metrics.evaluate import MetricEvaluator
-from ioc.services.live import LOCAL_TZ
 from ioc.store.engine import make_engine, migrate
 
 

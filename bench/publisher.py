@@ -83,7 +83,7 @@ def districts() -> list[str]:
 
 def source_topics(sources: int) -> list[str]:
     """One traffic topic per source, spread round-robin over the districts."""
-    from feeds.contract import topic_for
+    from ioc.contract import topic_for
 
     slugs = districts()
     return [topic_for(slugs[n % len(slugs)], "traffic", f"cam-{n:04d}") for n in range(sources)]
@@ -91,7 +91,7 @@ def source_topics(sources: int) -> list[str]:
 
 def traffic_payload(i: int, ts: datetime) -> bytes:
     """A valid contract traffic reading (message i of the run)."""
-    from feeds.contract import TrafficPayload
+    from ioc.contract import TrafficPayload
 
     return (
         TrafficPayload(

@@ -32,14 +32,14 @@ from pathlib import Path
 
 from bench.history import HISTORY_VERSION, fill_history
 from bench.ingest import BenchError, machine_info, start_broker
-from feeds import sim_models as sim
-from feeds.broker import wait_for_port
-from feeds.contract import StatusPayload, status_topic
+from feeds.demo import models as sim
+from feeds.demo.broker import wait_for_port
 from feeds.mqtt import free_port, make_client
 from ioc.areas import load_areas
+from ioc.clock import LOCAL_TZ
 from ioc.config import Settings
+from ioc.contract import StatusPayload, status_topic
 from ioc.services.kpis import load_kpis
-from ioc.services.live import LOCAL_TZ
 from ioc.services.wall import WallService
 from ioc.store import queries
 from ioc.store.engine import make_engine, migrate

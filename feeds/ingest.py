@@ -25,11 +25,11 @@ import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
 
 from feeds.bounded import ByteBoundedQueue, Empty
-from feeds.contract import MAX_PAYLOAD_BYTES, SUBSCRIPTION
 from feeds.mqtt import connect_kwargs, make_client
 from feeds.writer import InlineWriter, RawMessage, StoreUnavailable, WriterProcess
 from ioc.areas import AreaCatalogue, AreaCatalogueError, load_areas
 from ioc.config import ConfigError, Settings, configure_logging, load_settings, redact_url
+from ioc.contract import MAX_PAYLOAD_BYTES, SUBSCRIPTION
 from ioc.store.engine import STORE_ERRORS, make_engine, migrate
 from ioc.store.letters import DEAD_LETTER_PAYLOAD_BYTES
 

@@ -26,15 +26,7 @@ from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 
-from feeds.contract import (
-    REASONS,
-    Payload,
-    StatusPayload,
-    status_topic,
-)
-from feeds.mqtt import connect_kwargs, make_client
-from feeds.sim_models import (
-    LOCAL_TZ,
+from feeds.demo.models import (
     TRAFFIC_INTERVAL_S,
     Source,
     WifiState,
@@ -48,8 +40,16 @@ from feeds.sim_models import (
     wifi_start,
     wifi_step,
 )
+from feeds.mqtt import connect_kwargs, make_client
 from ioc.areas import Area, AreaCatalogue, AreaCatalogueError, load_areas
+from ioc.clock import LOCAL_TZ
 from ioc.config import ConfigError, Settings, configure_logging, load_settings, redact_url
+from ioc.contract import (
+    REASONS,
+    Payload,
+    StatusPayload,
+    status_topic,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_URL = "mqtt://127.0.0.1:1883"

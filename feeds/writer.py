@@ -31,8 +31,8 @@ from sqlalchemy.exc import (
     StatementError,
 )
 
-from feeds.contract import STORE_REFUSED, Reading, Rejection, StatusReport, validate
 from ioc.config import configure_logging
+from ioc.contract import STORE_REFUSED, Reading, Rejection, StatusReport, validate
 from ioc.store import writes
 from ioc.store.engine import make_engine
 from ioc.store.letters import MAX_PER_REASON, DeadLetter, add_dead_letters

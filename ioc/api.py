@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 from ioc.build import build_id
 from ioc.district_view import parse_view
 from ioc.scope import viewer_scope
-from ioc.services import get_services
+from ioc.services.container import get_services
 
 api = Blueprint("api", __name__)
 

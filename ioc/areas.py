@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ioc.i18n.format import local_name
+
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
@@ -25,7 +27,7 @@ class Area:
 
     def name(self, lang: str) -> str:
         """Return the display name in a language (vi or en)."""
-        return self.name_vi if lang == "vi" else self.name_en
+        return local_name(self, lang)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from feeds.contract import SOURCE
+from ioc.clock import LOCAL_TZ
+from ioc.contract import SOURCE
 from ioc.i18n import normalise_lang, t
-from ioc.services.live import LOCAL_TZ
 
 TABS = ("traffic", "wifi", "services")
 TAB_FEED = {"traffic": "traffic", "wifi": "wifi", "services": "backlog"}

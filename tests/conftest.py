@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from feeds.broker import EmbeddedBroker, wait_for_port
-from feeds.contract import status_topic
+from feeds.demo.broker import EmbeddedBroker, wait_for_port
 from feeds.ingest import Ingestor
 from feeds.mqtt import BrokerAddress, free_port, make_client
 from ioc.areas import AreaCatalogue, load_areas
 from ioc.config import DEFAULT_AREAS_FILE, Settings
+from ioc.contract import status_topic
 from ioc.store.engine import make_engine, migrate, private_schema
 
 TEST_MQTT_URL = os.environ.get("IOC_TEST_MQTT_URL") or None

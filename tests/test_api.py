@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feeds.contract import Reading, StatusReport
+from ioc.contract import Reading, StatusReport
 from ioc.store import writes
-from ioc.web import create_app
+from pages.web import create_app
 from tests.conftest import make_settings
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from feeds.contract import TrafficPayload, topic_for
 from feeds.mqtt import free_port
+from ioc.contract import TrafficPayload, topic_for
 from ioc.store.engine import make_engine
 from ioc.store.schema import ingestors
 from tests.conftest import Publisher, discard_session, wait_until

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import delete, select
 
-from ioc.briefing.pdf import find_chromium
 from ioc.briefing.schedule import GRACE, Scheduler, slots_between
+from ioc.clock import LOCAL_TZ
 from ioc.config import ConfigError, load_settings
 from ioc.services.briefing import SnapshotFilter, canonical, compare, digest
-from ioc.services.live import LOCAL_TZ
 from ioc.store.schema import latest, readings, rollups, rollups_hour, snapshots, source_hours
-from ioc.web import create_app
+from pages.briefing.pdf import find_chromium
+from pages.web import create_app
 from tests.conftest import make_settings
 from tests.test_wall_service import backlog, status, traffic, wifi, write
 

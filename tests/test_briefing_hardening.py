@@ -11,14 +11,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from ioc.briefing.guard import CSRF_COOKIE, CSRF_FIELD
-from ioc.briefing.limits import RateLimiter
-from ioc.briefing.pdf import find_chromium
-from ioc.briefing.routes import PDF_POOL_KEY
 from ioc.briefing.schedule import scheduler_for
 from ioc.services.briefing import SnapshotFilter
 from ioc.store.schema import snapshots
-from ioc.web import create_app
+from pages.briefing.guard import CSRF_COOKIE, CSRF_FIELD
+from pages.briefing.limits import RateLimiter
+from pages.briefing.pdf import find_chromium
+from pages.briefing.routes import PDF_POOL_KEY
+from pages.web import create_app
 from tests.conftest import make_settings, wait_until
 from tests.test_briefing import feed, fresh_now
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from feeds.broker import EmbeddedBroker
+from feeds.demo.broker import EmbeddedBroker
 from feeds.mqtt import BrokerAddress, free_port, make_client
 from tests.conftest import wait_until
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.contract import (
+from ioc.contract import (
     REASONS,
     BacklogPayload,
     Reading,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from feeds.demo.warehouse import SOURCE, build_demo_warehouse
 from ioc.areas import load_areas
 from ioc.config import DEFAULT_AREAS_FILE, ROOT
-from ioc.metrics.demo import SOURCE, build_demo_warehouse
 
 TODAY = date(2026, 11, 23)
 CATALOGUE = tomllib.loads((ROOT / "ioc" / "defaults" / "metrics.toml").read_text("utf-8"))

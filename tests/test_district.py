@@ -19,7 +19,7 @@ from ioc.services.wall import WallService
 from ioc.store import letters, queries
 from ioc.store.engine import make_engine, migrate
 from ioc.store.schema import source_hours
-from ioc.web import create_app
+from pages.web import create_app
 from tests.conftest import make_settings
 from tests.test_wall_service import NOW, backlog, status, traffic, wifi, write
 
@@ -349,7 +349,7 @@ def test_the_viewer_scope_restricts_pages_csv_and_json(engine, areas):
 
 
 def test_page_builders_take_the_scope_as_an_input(engine, areas):
-    from ioc.pages.district import district_layout
+    from pages.district import district_layout
 
     app = create_app(make_settings(metrics_file=None), engine=engine, areas=areas)
     with app.server.test_request_context():

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from feeds.contract import topic_for
+from ioc.contract import topic_for
 from tests.conftest import screenshot, wait_until
 from tests.test_wall_page import (  # noqa: F401 - fixtures: a broker and an app of the test's
     mqtt,

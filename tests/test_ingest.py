@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from feeds.contract import (
+from ioc.contract import (
     REASONS,
     STORE_REFUSED,
     TrafficPayload,
@@ -94,8 +94,8 @@ def test_duplicates_are_stored_once(broker, publisher, engine, areas, writer):
 
 
 def test_status_presence_and_last_will(broker, engine, areas):
-    from feeds.contract import StatusPayload
     from feeds.mqtt import make_client
+    from ioc.contract import StatusPayload
 
     with running_ingestor(broker.url, engine, areas):
         district = "phong-dien"

@@ -30,10 +30,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import select
 
-from feeds.broker import wait_for_port
-from feeds.contract import StatusPayload, TrafficPayload, status_topic, topic_for
+from feeds.demo.broker import wait_for_port
 from feeds.ingest import Ingestor
 from feeds.mqtt import connect_kwargs, free_port, make_client
+from ioc.contract import StatusPayload, TrafficPayload, status_topic, topic_for
 from ioc.store import queries
 from ioc.store.schema import readings
 from tests.conftest import make_settings, wait_until

@@ -23,14 +23,14 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import OperationalError
 
 from feeds.bounded import ByteBoundedQueue, Empty
-from feeds.contract import STORE_REFUSED, Rejection, TrafficPayload, topic_for, validate
 from feeds.ingest import Ingestor
 from feeds.writer import BatchWriter, RawMessage, database_message, refused_by_store
+from ioc.contract import STORE_REFUSED, Rejection, TrafficPayload, topic_for, validate
 from ioc.services.ops import OpsService
 from ioc.store.engine import make_engine, migrate
 from ioc.store.letters import DeadLetter, add_dead_letters
 from ioc.store.schema import dead_letters, readings
-from ioc.web import create_app
+from pages.web import create_app
 from tests.conftest import make_settings, running_ingestor, small_disk, wait_until
 
 TOPIC = topic_for("ninh-kieu", "traffic", "cam-1")

@@ -15,13 +15,13 @@ from datetime import UTC, datetime, timedelta
 import dash
 import pytest
 
-from feeds.contract import Reading, StatusReport
 from ioc.config import ROOT
+from ioc.contract import Reading, StatusReport
 from ioc.metrics.catalogue import load_catalogue
 from ioc.metrics.evaluate import MetricEvaluator
 from ioc.scope import CHECKED, ENDPOINTS
 from ioc.store import writes
-from ioc.web import create_app
+from pages.web import create_app
 from tests.conftest import make_settings
 
 HEADER = "X-IOC-Districts"

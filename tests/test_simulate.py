@@ -12,19 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.broker import EmbeddedBroker
-from feeds.contract import (
-    REASONS,
-    SOURCE,
-    SUBSCRIPTION,
-    Reading,
-    Rejection,
-    StatusReport,
-    validate,
-)
-from feeds.mqtt import free_port, make_client
-from feeds.sim_models import (
-    LOCAL_TZ,
+from feeds.demo.broker import EmbeddedBroker
+from feeds.demo.models import (
     BacklogState,
     Source,
     backlog_payload,
@@ -41,9 +30,20 @@ from feeds.sim_models import (
     wifi_step,
     worked_hours_today,
 )
+from feeds.mqtt import free_port, make_client
 from feeds.simulate import Simulator, build_parser, main
 from ioc.areas import load_areas
+from ioc.clock import LOCAL_TZ
 from ioc.config import DEFAULT_AREAS_FILE, load_settings
+from ioc.contract import (
+    REASONS,
+    SOURCE,
+    SUBSCRIPTION,
+    Reading,
+    Rejection,
+    StatusReport,
+    validate,
+)
 
 AREAS = load_areas(DEFAULT_AREAS_FILE)
 BY_SLUG = {area.slug: area for area in AREAS.areas}

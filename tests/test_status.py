@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ioc.services.status import Thresholds, status_of, worst
+from ioc.status import Thresholds, status_of, worst
 
 SPEED = Thresholds("higher", warn=25, alarm=15)  # km/h: lower is worse
 OVERDUE = Thresholds("lower", warn=3, alarm=8)  # % overdue: higher is worse

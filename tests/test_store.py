@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from feeds.contract import Reading, StatusReport
+from ioc.contract import Reading, StatusReport
 from ioc.store import letters, queries, writes
 from ioc.store.schema import dead_letters, district_status, latest, readings, rollups
 

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feeds.contract import StatusPayload, TrafficPayload, status_topic, topic_for
 from feeds.mqtt import free_port
+from ioc.contract import StatusPayload, TrafficPayload, status_topic, topic_for
 from tests.conftest import (
     ROOT,
     TEST_MQTT_URL,

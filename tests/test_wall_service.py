@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, insert
 
-from feeds.contract import Reading, StatusReport
+from ioc.contract import Reading, StatusReport
 from ioc.services.kpis import KpiCatalogue, load_kpis
-from ioc.services.status import Thresholds
 from ioc.services.wall import CITY, WallService
+from ioc.status import Thresholds
 from ioc.store import writes
 from ioc.store.schema import ROLLUP_SUMS, rollups
 from tests.conftest import make_settings

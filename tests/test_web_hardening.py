@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from feeds.contract import BacklogPayload, TrafficPayload, WifiPayload, topic_for
-from ioc.district_export import csv_value
+from ioc.contract import BacklogPayload, TrafficPayload, WifiPayload, topic_for
 from ioc.district_view import DEFAULT_RANGE, parse_view
-from ioc.web import create_app
+from pages.district_export import csv_value
+from pages.web import create_app
 from tests.conftest import make_settings, screenshot, wait_for_js, wait_until
 from tests.test_ingest import running_ingestor
 

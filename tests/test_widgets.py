@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ioc.i18n import age_text, local_time, normalise_lang, number
+from ioc.i18n import normalise_lang
+from ioc.i18n.format import age_text, local_time, number
 from widgets.status_table import status_table
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from html import escape
 from pathlib import Path
 
 import plotly.graph_objects as go
 
-from ioc.i18n import local_time, number, t
-from ioc.services.live import LOCAL_TZ
+from ioc.clock import LOCAL_TZ, parse_utc
+from ioc.i18n import t
+from ioc.i18n.format import dateline, local_name, local_stamp, local_time, number
 from widgets.district_page import cell_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,31 +78,6 @@ def _inline_fonts() -> str:
 # --- small pieces ---------------------------------------------------------------------
 
 
-def _ts(text: str | None) -> datetime | None:
-    return None if not text else datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def local_date(text: str | None, lang: str) -> str:
-    """A stored UTC time as the local date (23/11/2026)."""
-    ts = _ts(text)
-    return "—" if ts is None else ts.astimezone(LOCAL_TZ).strftime("%d/%m/%Y")
-
-
-def local_stamp(text: str | None, lang: str) -> str:
-    """A stored UTC time as local date and time (23/11/2026 07:30)."""
-    ts = _ts(text)
-    return "—" if ts is None else ts.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
-
-
-def place_and_date(place: str, taken_at: str, lang: str) -> str:
-    """The dateline of an official document: "Cần Thơ, ngày 23 tháng 11 năm 2026"."""
-    day = _ts(taken_at).astimezone(LOCAL_TZ)
-    if lang == "vi":
-        return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
-    month = day.strftime("%B")
-    return f"{place}, {day.day} {month} {day.year}"
-
-
 def mark(status: str) -> str:
     """The status square (its shape differs for stale and no data, not only its colour)."""
     return f'<span class="mark mark--{escape(status)}" aria-hidden="true"></span>'
@@ -114,11 +89,6 @@ def status_word(status: str, lang: str) -> str:
         f'<span class="st st--{escape(status)}">{mark(status)}'
         f"{escape(t(f'status_{status}', lang))}</span>"
     )
-
-
-def area_name(area: dict, lang: str) -> str:
-    """A district's (or the city's) name in a language."""
-    return area["name_vi"] if lang == "vi" else area["name_en"]
 
 
 def kpi_value(key: str, kpi: dict | None, lang: str) -> str:
@@ -238,7 +208,7 @@ def series_chart(div_id: str, table: dict, lines: list[tuple[str, str, str]], la
     """A district table of time rows as lines: (column, legend text, colour)."""
     rows = table.get("rows") or []
     # Local wall-clock times on a time axis (a 24-hour range holds the same HH:MM twice).
-    x = [_ts(r["time"]).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") for r in rows]
+    x = [parse_utc(r["time"]).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") for r in rows]
     fig = go.Figure(layout=_layout(""))
     for column, name, colour in lines:
         fig.add_scatter(x=x, y=[r.get(column) for r in rows], name=name, mode="lines+markers",
@@ -258,7 +228,7 @@ def official_header(record: dict, lang: str) -> str:
         value = head.get(key) or ""
         return value.get(lang) or value.get("vi", "") if isinstance(value, dict) else value
 
-    dateline = place_and_date(said("place"), record["taken_at"], lang)
+    dated = dateline(said("place"), record["taken_at"], lang)
     return (
         '<header class="official">'
         '<div class="issuer">'
@@ -268,7 +238,7 @@ def official_header(record: dict, lang: str) -> str:
         '<div class="nation">'
         f'<div class="nation-name">{escape(t("brief_nation", lang))}</div>'
         f'<div class="nation-motto">{escape(t("brief_motto", lang))}</div>'
-        f'<div class="dateline">{escape(dateline)}</div>'
+        f'<div class="dateline">{escape(dated)}</div>'
         "</div></header>"
     )
 
@@ -277,8 +247,8 @@ def title_block(record: dict, meta: dict, lang: str) -> str:
     """Document title, scope, time, who took it, note, overall status."""
     scope = t("brief_scope_city", lang)
     if record["scope"] != "city" and record["districts"]:
-        scope = area_name(record["districts"][0], lang)
-    taken = _ts(record["taken_at"]).astimezone(LOCAL_TZ)
+        scope = local_name(record["districts"][0], lang)
+    taken = parse_utc(record["taken_at"]).astimezone(LOCAL_TZ)
     when = t(
         "brief_taken_at", lang, time=taken.strftime("%H:%M:%S"), date=taken.strftime("%d/%m/%Y")
     )
@@ -353,12 +323,12 @@ def district_table(record: dict, lang: str) -> str:
         elif area["online"]:
             ioc = escape(t("online", lang))
         else:
-            since = local_stamp(area.get("online_since"), lang)
+            since = local_stamp(area.get("online_since"))
             ioc = (
                 f'<b class="offline">{escape(t("offline", lang))}</b> '
                 f"<small>{escape(since)}</small>"
             )
-        cells = [f"<b>{escape(area_name(area, lang))}</b>", ioc, status_word(area["status"], lang)]
+        cells = [f"<b>{escape(local_name(area, lang))}</b>", ioc, status_word(area["status"], lang)]
         for key in KPI_ORDER:
             kpi = area["kpis"].get(key)
             status = kpi["status"] if kpi else "no_data"
@@ -372,7 +342,7 @@ def district_table(record: dict, lang: str) -> str:
 
 def alarms_block(record: dict, lang: str) -> str:
     """The ticker's lines at the time."""
-    names = {a["slug"]: area_name(a, lang) for a in record["districts"]}
+    names = {a["slug"]: local_name(a, lang) for a in record["districts"]}
     items = [alarm_text(a, names, lang, record) for a in record.get("alarms", [])]
     if not items:
         return _section(t("brief_alarms", lang), f"<p>{escape(t('brief_no_alarms', lang))}</p>")
@@ -383,13 +353,13 @@ def alarm_text(alarm: dict, names: dict, lang: str, record: dict) -> str:
     """One alarm line: mark, district, what, value, since."""
     where = escape(names.get(alarm["district"], alarm["district"]))
     if alarm["kind"] == "offline":
-        what = t("brief_alarm_offline", lang, since=local_stamp(alarm.get("since"), lang))
+        what = t("brief_alarm_offline", lang, since=local_stamp(alarm.get("since")))
     elif alarm["kind"] == "stale":
         what = t(
             "brief_alarm_stale",
             lang,
             feed=t(alarm["key"], lang),
-            since=local_stamp(alarm.get("since"), lang),
+            since=local_stamp(alarm.get("since")),
         )
     else:
         key = alarm["key"]
@@ -403,12 +373,12 @@ def alarm_text(alarm: dict, names: dict, lang: str, record: dict) -> str:
 
 def lists_block(record: dict, lang: str) -> str:
     """The slowest traffic points and the access points down, as the wall listed them."""
-    names = {a["slug"]: area_name(a, lang) for a in record["districts"]}
+    names = {a["slug"]: local_name(a, lang) for a in record["districts"]}
     slow = [[escape(c["name"]), escape(names.get(c["district"], c["district"])),
              f'{mark(c["status"])}{escape(number(c.get("speed_kmh"), lang, 1))} km/h',
              escape(local_time(c.get("as_of")))] for c in record.get("congested", [])]  # fmt: skip
     down = [[escape(a["name"]), escape(names.get(a["district"], a["district"])),
-             escape(local_stamp(a.get("since"), lang))]
+             escape(local_stamp(a.get("since")))]
             for a in record.get("aps_down", [])]  # fmt: skip
     parts = []
     if slow:
@@ -430,7 +400,7 @@ def metrics_block(record: dict, lang: str) -> str:
     metrics = record.get("metrics") or []
     if not metrics:
         return ""
-    names = {a["slug"]: area_name(a, lang) for a in record["districts"]}
+    names = {a["slug"]: local_name(a, lang) for a in record["districts"]}
     rows = []
     for m in metrics:
         digits = m.get("digits", 0)
@@ -453,7 +423,7 @@ def metrics_block(record: dict, lang: str) -> str:
             f"{escape(value)} {escape(m.get('unit') or '')}",
             status_word(m.get("status", "no_data"), lang),
             escape(number(target, lang, digits)) if target is not None else "—",
-            escape(local_stamp(m.get("as_of"), lang)),
+            escape(local_stamp(m.get("as_of"))),
         ])  # fmt: skip
     head = [t("brief_metrics", lang), t("brief_value", lang), t("brief_status", lang),
             t("target", lang), t("brief_time", lang)]  # fmt: skip
@@ -502,7 +472,7 @@ def generic_table(table: dict, lang: str) -> str:
 def cell(value, kind: str, lang: str) -> str:
     """One cell of a kept table, as the district page shows it (times are kept as text)."""
     if kind == "time" and isinstance(value, str):
-        value = _ts(value)
+        value = parse_utc(value)
     return cell_text(value, kind, lang)
 
 
@@ -511,11 +481,11 @@ def cell(value, kind: str, lang: str) -> str:
 
 def compare_block(comparison: dict, other: dict, lang: str) -> str:
     """Deltas with arrows, statuses that changed, districts better or worse."""
-    intro = t("brief_compare_with", lang, id=other["id"], when=local_stamp(other["taken_at"], lang))
+    intro = t("brief_compare_with", lang, id=other["id"], when=local_stamp(other["taken_at"]))
     names = {a["slug"]: a for a in comparison["areas"]}
 
     def listed(slugs: list[str]) -> str:
-        return ", ".join(escape(area_name(names[s], lang)) for s in slugs) or escape(
+        return ", ".join(escape(local_name(names[s], lang)) for s in slugs) or escape(
             t("brief_none", lang)
         )
 
@@ -532,7 +502,7 @@ def compare_block(comparison: dict, other: dict, lang: str) -> str:
         by_key = {r["key"]: r for r in area["kpis"]}
         cells = [f'<span class="move move--{area["verdict"]}">'
                  f'{ARROW[area["verdict"]] if area["verdict"] != "same" else ""}</span> '
-                 f'<b>{escape(area_name(area, lang))}</b>']  # fmt: skip
+                 f'<b>{escape(local_name(area, lang))}</b>']  # fmt: skip
         for key in KPI_ORDER:
             row = by_key.get(key)
             if row is None:
@@ -550,13 +520,13 @@ def compare_block(comparison: dict, other: dict, lang: str) -> str:
     for area in comparison["areas"]:
         if area["online_before"] != area["online_after"] and area["slug"] != "city":
             word = lambda v: t("unknown" if v is None else ("online" if v else "offline"), lang)  # noqa: E731
-            changes.append(f'<li><b>{escape(area_name(area, lang))}</b> — '
+            changes.append(f'<li><b>{escape(local_name(area, lang))}</b> — '
                            f'{escape(t("district_ioc", lang))}: '
                            f'{escape(word(area["online_before"]))} → '
                            f'{escape(word(area["online_after"]))}</li>')  # fmt: skip
         for row in area["status_changes"]:
             changes.append(
-                f"<li><b>{escape(area_name(area, lang))}</b> — "
+                f"<li><b>{escape(local_name(area, lang))}</b> — "
                 f"{escape(t('kpi_' + row['key'], lang))}: "
                 f"{status_word(row['status_before'], lang)} → "
                 f"{status_word(row['status_after'], lang)}</li>"
@@ -579,7 +549,7 @@ def compare_block(comparison: dict, other: dict, lang: str) -> str:
                               escape(t("brief_after", lang)), escape(t("brief_delta", lang))],
                              metric_rows, "metrics")  # fmt: skip
     every = {a["slug"]: a for a in comparison["areas"]}
-    alarm_names = {s: area_name(a, lang) for s, a in every.items()}
+    alarm_names = {s: local_name(a, lang) for s, a in every.items()}
     record_like = {"share_kpis": ["wifi_up", "backlog_overdue", "backlog_on_time"]}
     new = "".join(alarm_text(a, alarm_names, lang, record_like) for a in comparison["alarms_new"])
     cleared = "".join(
@@ -652,7 +622,7 @@ def document(
         + (f'<span class="demo">{escape(t("brief_demo", lang))}</span>' if demo else "")
         + "</footer>"
     )
-    title = f"{t('brief_doc_title', lang)} #{meta['id']} — {local_stamp(record['taken_at'], lang)}"
+    title = f"{t('brief_doc_title', lang)} #{meta['id']} — {local_stamp(record['taken_at'])}"
     page_label = t("brief_page", lang)
     return (
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'

@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 import dash_ag_grid as dag
 from dash import dcc, html
 
+from ioc.clock import LOCAL_TZ
 from ioc.district_view import RANGES, TABS, DistrictView
-from ioc.i18n import number, t
+from ioc.i18n import t
+from ioc.i18n.format import duration_text, local_stamp, number, short_stamp
 from ioc.services.district import Column, DistrictReport, HeaderKpi, SourceDetail, Table
-from ioc.services.live import LOCAL_TZ
 from ioc.services.wall import SHARE_KPIS
 from widgets.theme import GRAPH_CONFIG, STATUS_COLOURS
 
@@ -37,35 +38,6 @@ TAB_ICONS = {"traffic": "🚦", "wifi": "📶", "services": "🗂"}
 
 
 # --- text -----------------------------------------------------------------------------
-
-
-def local_stamp(ts: datetime | None, *, seconds: bool = False) -> str:
-    """A UTC time as local "dd/mm/yyyy HH:MM" (GMT+7)."""
-    if ts is None:
-        return "—"
-    return ts.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M" + (":%S" if seconds else ""))
-
-
-def short_stamp(ts: datetime | None, now: datetime) -> str:
-    """A local clock time, with the date only when it is not today's."""
-    if ts is None:
-        return "—"
-    local = ts.astimezone(LOCAL_TZ)
-    if local.date() == now.astimezone(LOCAL_TZ).date():
-        return local.strftime("%H:%M:%S")
-    return local.strftime("%d/%m %H:%M")
-
-
-def duration_text(minutes: float | None, lang: str) -> str:
-    """ "35 phút", "2 giờ 5 phút", "3 ngày 4 giờ"."""
-    if minutes is None:
-        return "—"
-    minutes = max(0, int(minutes))
-    if minutes < 60:
-        return t("minutes_short", lang, n=minutes)
-    if minutes < 24 * 60:
-        return t("hours_short", lang, h=minutes // 60, m=minutes % 60)
-    return t("days_short", lang, d=minutes // 1440, h=(minutes % 1440) // 60)
 
 
 def cell_text(value, kind: str, lang: str) -> str:

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from dash import html
 
-from ioc.i18n import age_text, local_time, number, t
+from ioc.i18n import t
+from ioc.i18n.format import age_text, local_time, number
 
 FEED_KEYS = ("traffic", "wifi", "backlog")
 

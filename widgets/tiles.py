@@ -11,7 +11,8 @@ from datetime import datetime
 
 from dash import Patch, dcc, html
 
-from ioc.i18n import age_text, local_time, number, t
+from ioc.i18n import t
+from ioc.i18n.format import age_text, local_time, number
 from ioc.services.wall import Kpi
 from widgets.theme import GRAPH_CONFIG, STATUS_COLOURS, chart_layout
 

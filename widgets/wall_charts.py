@@ -13,8 +13,9 @@ from datetime import datetime
 
 from dash import Patch, html
 
-from ioc.i18n import age_text, local_time, number, t
-from ioc.services.live import LOCAL_TZ
+from ioc.clock import LOCAL_TZ
+from ioc.i18n import t
+from ioc.i18n.format import age_text, local_time, number
 from widgets.theme import GRID, MUTED, STATUS_COLOURS, TICK_FONT_PX, chart_layout
 from widgets.tiles import status_mark
 

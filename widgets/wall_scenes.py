@@ -11,7 +11,8 @@ from __future__ import annotations
 from dash import dcc, html
 
 from ioc.areas import AreaCatalogue
-from ioc.i18n import local_time, t
+from ioc.i18n import t
+from ioc.i18n.format import local_time
 from ioc.services.wall import AreaState, WallSnapshot
 from widgets import wall_charts as charts
 from widgets.district_map import map_figure, map_patch

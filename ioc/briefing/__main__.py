@@ -11,8 +11,8 @@ import threading
 from ioc.areas import AreaCatalogueError, load_areas
 from ioc.briefing.schedule import scheduler_for
 from ioc.config import ConfigError, configure_logging, load_settings, redact_url
-from ioc.services import Services
 from ioc.services.briefing import SnapshotError
+from ioc.services.container import Services
 from ioc.services.kpis import KpiConfigError
 from ioc.store.engine import STORE_ERRORS, make_engine, migrate
 

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
-from ioc.services.live import LOCAL_TZ
+from ioc.clock import LOCAL_TZ
 
 log = logging.getLogger(__name__)
 GRACE = timedelta(minutes=10)

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from ioc.services.status import Thresholds
+from ioc.status import Thresholds
 
 METRIC_ID = re.compile(r"^[a-z0-9_]{1,64}$")
 PARAMETERS = frozenset({"today", "since", "until", "district"})

@@ -18,9 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ioc.clock import LOCAL_TZ
 from ioc.metrics.catalogue import Catalogue, Metric
 from ioc.metrics.readonly import read_only_engine, read_rows
-from ioc.services.live import LOCAL_TZ
 from ioc.store.metric_writes import record_metric
 
 log = logging.getLogger(__name__)

@@ -24,11 +24,13 @@ from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ioc.areas import AreaCatalogue
+from ioc.clock import utc_text
 from ioc.config import Settings
+from ioc.district_view import parse_view
 from ioc.services.district import DistrictService
 from ioc.services.kpis import KPI_FEEDS, KpiCatalogue
-from ioc.services.status import SEVERITY, worst
 from ioc.services.wall import CITY, SHARE_KPIS, AreaState, WallService, WallSnapshot
+from ioc.status import SEVERITY, worst
 from ioc.store.schema import snapshots
 
 RECORD_VERSION = 1
@@ -49,20 +51,6 @@ class SnapshotError(ValueError):
 
 
 # --- plain JSON --------------------------------------------------------------------------
-
-
-def utc_text(ts: datetime | None) -> str | None:
-    """A time as the record keeps it: RFC 3339, UTC, with Z."""
-    if ts is None:
-        return None
-    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def parse_utc(text: str | None) -> datetime | None:
-    """The inverse of utc_text."""
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def plain(value: Any) -> Any:
@@ -157,8 +145,6 @@ def record_of(
 
 def district_section(service: DistrictService, slug: str, now: datetime) -> dict:
     """A district's 24-hour page, as a district snapshot keeps it: KPIs vs city and tables."""
-    from ioc.district_view import parse_view  # it imports i18n, which imports this package
-
     kept: dict[str, dict] = {}
     header = None
     for tab in ("traffic", "wifi", "services"):

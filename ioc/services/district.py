@@ -20,22 +20,21 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, Row
 
-from feeds.contract import VALUE_FIELDS, topic_for
 from ioc.areas import AreaCatalogue
+from ioc.clock import LOCAL_TZ, iso
 from ioc.config import Settings
+from ioc.contract import VALUE_FIELDS, topic_for
+from ioc.district_view import DistrictView, parse_view
+from ioc.i18n.format import local_name
 from ioc.services.kpis import KpiCatalogue
-from ioc.services.live import LOCAL_TZ, Freshness, iso
+from ioc.services.live import Freshness
 from ioc.services.metrics import MetricsService
-from ioc.services.status import Status, worst
 from ioc.services.wall import SHARE_KPIS, WallService
+from ioc.status import Status, worst
 from ioc.store import queries
-
-if TYPE_CHECKING:  # ioc.district_view uses ioc.i18n, which imports this package
-    from ioc.district_view import DistrictView
 
 HEADER_KPIS = (
     "traffic_flow", "traffic_speed", "wifi_up", "wifi_uptime",
@@ -160,7 +159,7 @@ class DistrictReport:
 
     def name(self, lang: str) -> str:
         """The district's name in a language."""
-        return self.name_vi if lang == "vi" else self.name_en
+        return local_name(self, lang)
 
     def kpi(self, key: str) -> HeaderKpi | None:
         """One headline KPI, or None."""
@@ -225,8 +224,6 @@ class DistrictService:
 
     def header(self, slug: str, now: datetime | None = None) -> DistrictReport | None:
         """Only the header's numbers (KPIs, presence) of a district, for a refresh."""
-        from ioc.district_view import parse_view  # ioc.district_view imports this package
-
         return self.report(parse_view(slug, {}, now=now), now, tables=False)
 
     def report(

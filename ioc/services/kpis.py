@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ioc.services.status import Status, Thresholds, status_of
+from ioc.status import Status, Thresholds, status_of
 
 # Every KPI the wall knows: its feed and unit. Thresholds come from the file.
 KPI_FEEDS: dict[str, str] = {

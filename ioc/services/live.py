@@ -6,24 +6,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, Row
 
-from feeds.contract import FEEDS, VALUE_FIELDS
 from ioc.areas import Area, AreaCatalogue
+from ioc.clock import LOCAL_TZ, iso
 from ioc.config import Settings
+from ioc.contract import FEEDS, VALUE_FIELDS
 from ioc.store import queries
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UPTIME_WINDOW = timedelta(hours=24)
-
-
-def iso(ts: datetime | None) -> str | None:
-    """Format a UTC time for JSON: RFC 3339 with Z."""
-    if ts is None:
-        return None
-    return ts.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from ioc.services.live import iso
-from ioc.services.status import Status, status_of, worst
+from ioc.clock import iso
+from ioc.metrics.catalogue import Catalogue, Metric
+from ioc.status import Status, status_of, worst
 from ioc.store import queries
-
-if TYPE_CHECKING:  # ioc.metrics imports the status rule from ioc.services
-    from ioc.metrics.catalogue import Catalogue, Metric
 
 CITY = ""
 

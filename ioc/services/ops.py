@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from feeds.contract import DEAD_LETTER_REASONS
-from ioc.services.live import iso
+from ioc.clock import iso
+from ioc.contract import DEAD_LETTER_REASONS
 from ioc.store import queries
 
 # An ingestor writes a heartbeat every 5 s; three missed ones mean it is gone.

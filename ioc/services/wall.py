@@ -16,13 +16,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, Row
 
 from ioc.areas import AreaCatalogue
+from ioc.clock import LOCAL_TZ
 from ioc.config import Settings
+from ioc.i18n.format import local_name
 from ioc.services.cache import BucketCache
 from ioc.services.kpis import KpiCatalogue
-from ioc.services.live import LOCAL_TZ, Freshness
+from ioc.services.live import Freshness
 from ioc.services.metrics import MetricsService, MetricView
-from ioc.services.status import SEVERITY, Status, worst
 from ioc.services.wall_tally import Sums, Tally
+from ioc.status import SEVERITY, Status, worst
 from ioc.store import queries
 from ioc.store.schema import sqlite_datetime_text
 
@@ -66,7 +68,7 @@ class AreaState:
 
     def name(self, lang: str) -> str:
         """Return the display name in a language."""
-        return self.name_vi if lang == "vi" else self.name_en
+        return local_name(self, lang)
 
 
 @dataclass(frozen=True)

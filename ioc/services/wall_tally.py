@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import namedtuple
 from datetime import UTC, datetime
 
-from ioc.services.live import LOCAL_TZ
+from ioc.clock import LOCAL_TZ
 from ioc.store import queries
 from ioc.store.schema import sqlite_datetime_text
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
 
-from feeds.contract import UNSTORABLE
+from ioc.contract import UNSTORABLE
 from ioc.store.schema import dead_letters
 
 DEAD_LETTER_PAYLOAD_BYTES = 2048

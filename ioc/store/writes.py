@@ -12,7 +12,7 @@ from operator import itemgetter
 from sqlalchemy import Connection, Insert, Table, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from feeds.contract import Reading, StatusReport
+from ioc.contract import Reading, StatusReport
 from ioc.store.schema import (
     ROLLUP_SUMS,
     SOURCE_HOUR_MAXES,

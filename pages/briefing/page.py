@@ -14,7 +14,7 @@ import flask
 
 from ioc.i18n import normalise_lang, t
 from ioc.scope import Scope
-from ioc.services import get_services
+from ioc.services.container import get_services
 
 
 def request_lang() -> str:

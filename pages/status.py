@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 import dash
 from dash import Input, Output, State, dcc, html
 
-from ioc.i18n import local_time, normalise_lang, t
+from ioc.i18n import normalise_lang, t
+from ioc.i18n.format import local_time
 from ioc.scope import Scope, scoped_callback, scoped_layout
-from ioc.services import get_services
+from ioc.services.container import get_services
 from widgets.status_table import ingest_summary, status_table
 
 dash.register_page(__name__, path="/", title="IOC Cần Thơ", name="status")

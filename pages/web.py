@@ -12,19 +12,19 @@ from sqlalchemy import Engine
 
 from ioc.api import api
 from ioc.areas import AreaCatalogue, load_areas
-from ioc.briefing.routes import briefing
 from ioc.build import build_id
 from ioc.config import ROOT, Settings
-from ioc.district_export import export, page_status
 from ioc.metrics.catalogue import Catalogue
 from ioc.scope import install as check_scope
-from ioc.security import harden
-from ioc.services import EXTENSION_KEY, Services
+from ioc.services.container import EXTENSION_KEY, Services
 from ioc.services.kpis import KpiCatalogue
 from ioc.store.engine import make_engine, migrate
+from pages.briefing.routes import briefing
+from pages.district_export import export, page_status
+from pages.security import harden
 
 log = logging.getLogger(__name__)
-PAGES = Path(__file__).resolve().parent / "pages"
+PAGES = Path(__file__).resolve().parent  # Dash imports the modules here that register a page
 
 
 def create_app(

@@ -19,15 +19,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from ioc.areas import Area, load_areas
+from ioc.clock import LOCAL_TZ
 from ioc.config import DEFAULT_AREAS_FILE, DEMO_WAREHOUSE
 
 log = logging.getLogger(__name__)
 
 SOURCE = "DEMO – simulated from public figures in can-tho-facts.md"
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # "today" is the city's day, not the server's
 DEFAULT_PATH = DEMO_WAREHOUSE  # what the shipped catalogue reads
 DEFAULT_SEED = 38  # after the plan's number, so the default is easy to remember
 PLAN = "38/KH-UBND"
@@ -426,7 +425,7 @@ def _binomial(rng: random.Random, trials: int, share: float) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Build the demo warehouse from the command line and show its row counts."""
     parser = argparse.ArgumentParser(
-        prog="python -m ioc.metrics.demo",
+        prog="python -m feeds.demo.warehouse",
         description="Build the demo SQL warehouse (DEMO data) unless the file exists.",
     )
     parser.add_argument("--path", type=Path, default=DEFAULT_PATH, help="SQLite file to create")

@@ -18,12 +18,12 @@ from decimal import Decimal
 import flask
 from flask import Blueprint
 
+from ioc.clock import LOCAL_TZ
 from ioc.district_view import TABS, parse_view
 from ioc.i18n import t
 from ioc.scope import viewer_scope
-from ioc.services import get_services
+from ioc.services.container import get_services
 from ioc.services.district import Table
-from ioc.services.live import LOCAL_TZ
 
 export = Blueprint("district_export", __name__)
 PAGE = re.compile(r"^/district/([^/]+)/?$")

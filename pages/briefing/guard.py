@@ -31,9 +31,9 @@ from urllib.parse import urlsplit
 import flask
 from flask import Blueprint
 
-from ioc.briefing.limits import RateLimiter
-from ioc.briefing.page import is_api, refusal
-from ioc.services import EXTENSION_KEY
+from ioc.services.container import EXTENSION_KEY
+from pages.briefing.limits import RateLimiter
+from pages.briefing.page import is_api, refusal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_COOKIE = "ioc_csrf"

@@ -18,24 +18,17 @@ import plotly
 from flask import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
-from ioc.briefing.guard import protect
-from ioc.briefing.listing import PAGE_SIZE, list_page, read_list_query
-from ioc.briefing.page import allowed_scopes, json_error, may_see, message_page, refusal
-from ioc.briefing.page import request_lang as _lang
-from ioc.briefing.pdf import PdfFailed, PdfUnavailable, find_chromium, html_to_pdf
-from ioc.briefing.pdf_pool import PdfBusy, PdfPool
+from ioc.clock import LOCAL_TZ, utc_text
 from ioc.i18n import t
 from ioc.scope import viewer_scope
-from ioc.services import EXTENSION_KEY, get_services
-from ioc.services.briefing import (
-    CITY_SCOPE,
-    SnapshotError,
-    StoredSnapshot,
-    compare,
-    digest,
-    utc_text,
-)
-from ioc.services.live import LOCAL_TZ
+from ioc.services.briefing import CITY_SCOPE, SnapshotError, StoredSnapshot, compare, digest
+from ioc.services.container import EXTENSION_KEY, get_services
+from pages.briefing.guard import protect
+from pages.briefing.listing import PAGE_SIZE, list_page, read_list_query
+from pages.briefing.page import allowed_scopes, json_error, may_see, message_page, refusal
+from pages.briefing.page import request_lang as _lang
+from pages.briefing.pdf import PdfFailed, PdfUnavailable, find_chromium, html_to_pdf
+from pages.briefing.pdf_pool import PdfBusy, PdfPool
 from widgets.briefing import Assets, document
 
 log = logging.getLogger(__name__)

@@ -1,12 +1,6 @@
-"""Vietnamese (default) and English texts, number and time formats, the local time zone."""
+"""Vietnamese (default) and English texts. How numbers, times and names read: i18n.format."""
 
 from __future__ import annotations
-
-from datetime import datetime
-
-from babel.numbers import format_decimal
-
-from ioc.services.live import LOCAL_TZ
 
 LANGS = ("vi", "en")
 LOCALES = {"vi": "vi_VN", "en": "en_GB"}
@@ -547,34 +541,3 @@ def t(key: str, lang: str, **values: object) -> str:
     entry = TEXTS.get(key)
     text = entry.get(lang, entry["vi"]) if entry else key
     return text.format(**values) if values else text
-
-
-def number(value: float | int | None, lang: str, digits: int = 0) -> str:
-    """Format a number for a language (vi: 1.234,5; en: 1,234.5); None shows a dash."""
-    if value is None:
-        return "—"
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=LOCALES[lang])
-
-
-def local_time(ts: datetime | str | None, *, seconds: bool = True) -> str:
-    """Show a UTC time as Asia/Ho_Chi_Minh clock time."""
-    if ts is None:
-        return "—"
-    if isinstance(ts, str):
-        ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    return ts.astimezone(LOCAL_TZ).strftime("%H:%M:%S" if seconds else "%H:%M")
-
-
-def age_text(seconds: float, lang: str) -> str:
-    """Say how old something is, briefly ("5 phút trước" / "5 min ago")."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        amount, unit = seconds, ("giây", "s")
-    elif seconds < 3600:
-        amount, unit = seconds // 60, ("phút", "min")
-    elif seconds < 86400:
-        amount, unit = seconds // 3600, ("giờ", "h")
-    else:
-        amount, unit = seconds // 86400, ("ngày", "d")
-    return f"{amount} {unit[0]} trước" if lang == "vi" else f"{amount} {unit[1]} ago"

@@ -13,9 +13,9 @@ import random
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from feeds.contract import (
+from ioc.areas import Area
+from ioc.contract import (
     MAX_PAYLOAD_BYTES,
     TOPIC_PREFIX,
     BacklogPayload,
@@ -23,9 +23,7 @@ from feeds.contract import (
     WifiPayload,
     topic_for,
 )
-from ioc.areas import Area
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TRAFFIC_INTERVAL_S = 60
 URBAN_KINDS = frozenset({"quan", "phuong"})
 # Figures from can-tho-facts.md: a dense centre, 54/54 hamlets with public wifi.

@@ -14,14 +14,15 @@ from urllib.parse import urlencode
 
 import flask
 
-from ioc.briefing.guard import CSRF_FIELD, csrf_token
-from ioc.briefing.page import allowed_scopes, may_see, page, top
+from ioc.clock import LOCAL_TZ
 from ioc.i18n import t
+from ioc.i18n.format import local_stamp
 from ioc.scope import viewer_scope
-from ioc.services import get_services
-from ioc.services.briefing import CITY_SCOPE, TRIGGERS, SnapshotFilter, StoredSnapshot, utc_text
-from ioc.services.live import LOCAL_TZ
-from widgets.briefing import local_stamp, mark
+from ioc.services.briefing import CITY_SCOPE, TRIGGERS, SnapshotFilter, StoredSnapshot
+from ioc.services.container import get_services
+from pages.briefing.guard import CSRF_FIELD, csrf_token
+from pages.briefing.page import allowed_scopes, may_see, page, top
+from widgets.briefing import mark
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PAGE_SIZE = 50
@@ -203,7 +204,7 @@ def snapshot_table(found: list[StoredSnapshot], total: int, query: ListQuery, na
             t("brief_status", lang), t("brief_taken_by", lang), ""]  # fmt: skip
     rows = []
     for s in found:
-        when = local_stamp(utc_text(s.taken_at), lang)
+        when = local_stamp(s.taken_at)
         by = s.taken_by or (t("brief_by_schedule", lang) if s.trigger == "schedule" else "—")
         links = (
             f'<a href="/briefing/{s.id}?lang={lang}">{escape(t("brief_open", lang))}</a> · '

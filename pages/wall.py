@@ -19,9 +19,10 @@ import json
 import dash
 from dash import Input, Output, State, dcc, html, no_update
 
-from ioc.i18n import local_time, t
+from ioc.i18n import t
+from ioc.i18n.format import local_time
 from ioc.scope import Scope, scoped_callback, scoped_layout
-from ioc.services import get_services
+from ioc.services.container import get_services
 from ioc.services.wall_scope import within
 from ioc.wall_view import parse_view
 from widgets.wall_scenes import (

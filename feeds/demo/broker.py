@@ -1,6 +1,6 @@
 """An embedded MQTT broker (amqtt) for the all-in-one demo and tests; not for production.
 
-It runs in a child process (``python -m feeds.broker --port N``): inside the
+It runs in a child process (``python -m feeds.demo.broker --port N``): inside the
 web process it would share the GIL with paho's threads, which measured at
 about 66 messages/s against 3,400/s in its own process on a 2-core machine.
 It listens on 127.0.0.1 only, and admits one user, ``ioc``, whose password
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 USERNAME = "ioc"
 # amqtt loads plugins by dotted path; the child runs as __main__, so spell it out.
-AUTH_PLUGIN = "feeds.broker.PasswordAuthPlugin"
+AUTH_PLUGIN = "feeds.demo.broker.PasswordAuthPlugin"
 
 
 class PasswordAuthPlugin(BaseAuthPlugin):
@@ -147,7 +147,14 @@ class EmbeddedBroker:
         """Start the child process, hand it the password, wait until it accepts connections."""
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "feeds.broker", "--port", str(self.port), "--password-stdin"],
+            [
+                sys.executable,
+                "-m",
+                "feeds.demo.broker",
+                "--port",
+                str(self.port),
+                "--password-stdin",
+            ],
             env=env,
             cwd=ROOT,
             stdin=subprocess.PIPE,
@@ -182,7 +189,7 @@ def choose_port(preferred: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the embedded broker in the foreground."""
     parser = argparse.ArgumentParser(
-        prog="python -m feeds.broker",
+        prog="python -m feeds.demo.broker",
         description="Embedded amqtt MQTT broker on 127.0.0.1, for demos and tests only.",
     )
     parser.add_argument("--port", type=int, default=1883, help="TCP port (default 1883)")

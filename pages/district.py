@@ -19,7 +19,7 @@ from ioc.areas import AreaCatalogue
 from ioc.district_view import DistrictView, parse_view
 from ioc.i18n import normalise_lang, t
 from ioc.scope import Scope, scoped_callback, scoped_layout
-from ioc.services import Services, get_services
+from ioc.services.container import Services, get_services
 from widgets.district_page import kpi_cards, range_caption, range_controls, tab_body, tabs
 
 HEADER_REFRESH_MS = 30_000

@@ -1,6 +1,6 @@
 """Web hardening: security headers, a request size cap, and clean answers to bad requests.
 
-Registered on the Flask server by ``ioc.web.create_app`` with ``harden(server, ...)``.
+Registered on the Flask server by ``pages.web.create_app`` with ``harden(server, ...)``.
 
 The Content-Security-Policy fits a closed network: everything comes from the
 app's own origin. Dash needs a few inline parts, allowed as narrowly as works
@@ -40,7 +40,7 @@ from dash.exceptions import DependencyException
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ioc.i18n import normalise_lang, t
-from ioc.services import EXTENSION_KEY
+from ioc.services.container import EXTENSION_KEY
 
 log = logging.getLogger(__name__)
 

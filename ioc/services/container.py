@@ -1,0 +1,67 @@
+"""The services one app holds, bound to one store; pages reach them through ``get_services``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import flask
+from sqlalchemy import Engine
+
+from ioc.areas import AreaCatalogue
+from ioc.config import Settings
+from ioc.metrics.catalogue import Catalogue
+from ioc.services.briefing import BriefingService
+from ioc.services.district import DistrictService
+from ioc.services.kpis import KpiCatalogue, load_kpis
+from ioc.services.live import LiveService
+from ioc.services.metrics import MetricsService
+from ioc.services.ops import OpsService
+from ioc.services.wall import WallService
+
+EXTENSION_KEY = "ioc_services"
+
+
+@dataclass
+class Services:
+    """Everything a request may need, bound to one store."""
+
+    settings: Settings
+    engine: Engine
+    areas: AreaCatalogue
+    live: LiveService
+    ops: OpsService
+    wall: WallService
+    metrics: MetricsService
+    district: DistrictService
+    briefing: BriefingService
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        engine: Engine,
+        areas: AreaCatalogue,
+        kpis: KpiCatalogue | None = None,
+        catalogue: Catalogue | None = None,
+    ) -> Services:
+        """Wire the services on one engine (KPI thresholds from settings unless given)."""
+        kpis = kpis or load_kpis(settings.kpis_file)
+        metrics = MetricsService(engine, catalogue, settings.stale_factor)
+        wall = WallService(settings, engine, areas, kpis, metrics)
+        district = DistrictService(settings, engine, areas, kpis, wall, metrics)
+        return cls(
+            settings,
+            engine,
+            areas,
+            LiveService(settings, engine, areas),
+            OpsService(engine),
+            wall,
+            metrics,
+            district,
+            BriefingService(settings, engine, areas, kpis, wall, district),
+        )
+
+
+def get_services() -> Services:
+    """The services of the app handling the current request."""
+    return flask.current_app.extensions[EXTENSION_KEY]

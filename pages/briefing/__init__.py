@@ -1,0 +1,1 @@
+"""Briefing snapshots on the web: routes, the list page, the guard, PDF printing."""
