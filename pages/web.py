@@ -14,7 +14,7 @@ from ioc.api import api
 from ioc.areas import AreaCatalogue, load_areas
 from ioc.build import build_id
 from ioc.config import ROOT, Settings
-from ioc.metrics.catalogue import Catalogue
+from ioc.model.metric import Catalogue
 from ioc.scope import install as check_scope
 from ioc.services.container import EXTENSION_KEY, Services
 from ioc.services.kpis import KpiCatalogue

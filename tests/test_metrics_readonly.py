@@ -27,8 +27,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from ioc.config import ROOT
-from ioc.metrics.catalogue import Catalogue, MetricCatalogueError, load_catalogue
+from ioc.metrics.catalogue import MetricCatalogueError, load_catalogue
 from ioc.metrics.evaluate import MetricRunner
+from ioc.model.metric import Catalogue
 from ioc.store.engine import private_schema
 from tests.conftest import TEST_DATABASE_URL
 

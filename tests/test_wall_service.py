@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import event, insert
 
 from ioc.contract import Reading, StatusReport
+from ioc.model.wall import CITY
 from ioc.services.kpis import KpiCatalogue, load_kpis
-from ioc.services.wall import CITY, WallService
+from ioc.services.wall import WallService
 from ioc.status import Thresholds
 from ioc.store import writes
 from ioc.store.schema import ROLLUP_SUMS, rollups

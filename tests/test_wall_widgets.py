@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ioc.model.wall import Alarm, AreaState, Kpi
 from ioc.services.kpis import KpiConfigError, load_kpis
-from ioc.services.wall import Alarm, AreaState, Kpi
 from ioc.wall_view import DEFAULT_ROTATE_S, SCENES, parse_view
 from widgets import wall_charts as charts
 from widgets.district_map import area_shapes, map_figure, map_patch

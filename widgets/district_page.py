@@ -16,8 +16,8 @@ from ioc.clock import LOCAL_TZ
 from ioc.district_view import RANGES, TABS, DistrictView
 from ioc.i18n import t
 from ioc.i18n.format import duration_text, local_stamp, number, short_stamp
+from ioc.model.wall import SHARE_KPIS
 from ioc.services.district import Column, DistrictReport, HeaderKpi, SourceDetail, Table
-from ioc.services.wall import SHARE_KPIS
 from widgets.theme import GRAPH_CONFIG, STATUS_COLOURS
 
 DIGITS = {"num1": 1, "num2": 2, "int": 0}

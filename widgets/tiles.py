@@ -13,7 +13,7 @@ from dash import Patch, dcc, html
 
 from ioc.i18n import t
 from ioc.i18n.format import age_text, local_time, number
-from ioc.services.wall import Kpi
+from ioc.model.wall import Kpi
 from widgets.theme import GRAPH_CONFIG, STATUS_COLOURS, chart_layout
 
 DIGITS = {"traffic_speed": 1, "wifi_uptime": 1}

@@ -13,7 +13,7 @@ from dash import dcc, html
 from ioc.areas import AreaCatalogue
 from ioc.i18n import t
 from ioc.i18n.format import local_time
-from ioc.services.wall import AreaState, WallSnapshot
+from ioc.model.wall import AreaState, WallSnapshot
 from widgets import wall_charts as charts
 from widgets.district_map import map_figure, map_patch
 from widgets.theme import GRAPH_CONFIG, STATUS_COLOURS

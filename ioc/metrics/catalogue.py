@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from ioc.model.metric import Catalogue, Database, Metric
 from ioc.status import Thresholds
 
 METRIC_ID = re.compile(r"^[a-z0-9_]{1,64}$")
@@ -51,49 +51,6 @@ DATABASE_KEYS = frozenset({"url", "url_env", "timeout_s"})
 
 class MetricCatalogueError(Exception):
     """The catalogue cannot be used; the message names the file, the metric and the fault."""
-
-
-@dataclass(frozen=True)
-class Database:
-    """A named SQL database that metrics read from."""
-
-    name: str
-    url: str
-    timeout_s: float = 10.0
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One declared metric."""
-
-    id: str
-    title_vi: str
-    title_en: str
-    database: str
-    sql: str
-    thresholds: Thresholds
-    refresh_s: int
-    unit: str = ""
-    digits: int = 0
-    window_days: int = 30
-    by_district: bool = False
-    demo: bool = False
-
-    def title(self, lang: str) -> str:
-        """Return the title in a language."""
-        return self.title_vi if lang == "vi" else self.title_en
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    """Databases and metrics, in file order."""
-
-    databases: dict[str, Database]
-    metrics: tuple[Metric, ...]
-
-    def get(self, metric_id: str) -> Metric | None:
-        """Return a metric by id, or None."""
-        return next((m for m in self.metrics if m.id == metric_id), None)
 
 
 def _resolve_url(url: str, root: Path) -> str:

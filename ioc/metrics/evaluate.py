@@ -19,8 +19,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ioc.clock import LOCAL_TZ
-from ioc.metrics.catalogue import Catalogue, Metric
 from ioc.metrics.readonly import read_only_engine, read_rows
+from ioc.model.metric import Catalogue, Metric
 from ioc.store.metric_writes import record_metric
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, RowMapping, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from ioc.metrics.catalogue import Database
+from ioc.model.metric import Database
 
 # What a metric's statement may do on SQLite: read tables and views, call functions, recurse.
 SQLITE_READING = frozenset(

@@ -27,9 +27,10 @@ from ioc.areas import AreaCatalogue
 from ioc.clock import utc_text
 from ioc.config import Settings
 from ioc.district_view import parse_view
+from ioc.model.wall import CITY, SHARE_KPIS, AreaState, WallSnapshot
 from ioc.services.district import DistrictService
 from ioc.services.kpis import KPI_FEEDS, KpiCatalogue
-from ioc.services.wall import CITY, SHARE_KPIS, AreaState, WallService, WallSnapshot
+from ioc.services.wall import WallService
 from ioc.status import SEVERITY, worst
 from ioc.store.schema import snapshots
 

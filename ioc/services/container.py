@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from ioc.areas import AreaCatalogue
 from ioc.config import Settings
-from ioc.metrics.catalogue import Catalogue
+from ioc.model.metric import Catalogue
 from ioc.services.briefing import BriefingService
 from ioc.services.district import DistrictService
 from ioc.services.kpis import KpiCatalogue, load_kpis

@@ -29,10 +29,11 @@ from ioc.config import Settings
 from ioc.contract import VALUE_FIELDS, topic_for
 from ioc.district_view import DistrictView, parse_view
 from ioc.i18n.format import local_name
+from ioc.model.wall import SHARE_KPIS
 from ioc.services.kpis import KpiCatalogue
 from ioc.services.live import Freshness
 from ioc.services.metrics import MetricsService
-from ioc.services.wall import SHARE_KPIS, WallService
+from ioc.services.wall import WallService
 from ioc.status import Status, worst
 from ioc.store import queries
 

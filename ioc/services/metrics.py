@@ -2,71 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Engine
 
-from ioc.clock import iso
-from ioc.metrics.catalogue import Catalogue, Metric
+from ioc.model.metric import Catalogue, MetricView
 from ioc.status import Status, status_of, worst
 from ioc.store import queries
 
 CITY = ""
-
-
-@dataclass(frozen=True)
-class MetricView:
-    """One metric now: the city value (or none, when broken down), per-district values, state."""
-
-    metric: Metric
-    value: float | None
-    status: Status
-    as_of: datetime | None  # the last successful evaluation
-    error: str | None  # the last attempt's error, if it failed
-    districts: dict[str, tuple[float | None, Status]] = field(default_factory=dict)
-
-    def as_json(self) -> dict:
-        """The API's shape."""
-        metric = self.metric
-        return {
-            "id": metric.id,
-            "title": {"vi": metric.title_vi, "en": metric.title_en},
-            "unit": metric.unit,
-            "by_district": metric.by_district,
-            "value": self.value,
-            "status": self.status,
-            "as_of": iso(self.as_of),
-            "error": self.error,
-            "demo": metric.demo,
-            "thresholds": {
-                "direction": metric.thresholds.direction,
-                "target": metric.thresholds.target,
-                "warn": metric.thresholds.warn,
-                "alarm": metric.thresholds.alarm,
-            },
-            "districts": {
-                slug: {"value": value, "status": status}
-                for slug, (value, status) in self.districts.items()
-            },
-        }
-
-    def within(self, allows: Callable[[str], bool] | None) -> MetricView:
-        """The metric as a viewer limited to some districts sees it (``allows``; None: all).
-
-        Per-district values outside are dropped. A metric broken down by district
-        keeps no city value, and its status is the worst of the districts kept.
-        """
-        if allows is None:
-            return self
-        districts = {slug: v for slug, v in self.districts.items() if allows(slug)}
-        if not self.metric.by_district:
-            return replace(self, districts=districts)
-        status = self.status
-        if status != "stale":
-            status = _worst_or_none([s for _v, s in districts.values()])
-        return replace(self, value=None, status=status, districts=districts)
 
 
 class MetricsService:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, Row
@@ -18,17 +18,16 @@ from sqlalchemy import Engine, Row
 from ioc.areas import AreaCatalogue
 from ioc.clock import LOCAL_TZ
 from ioc.config import Settings
-from ioc.i18n.format import local_name
+from ioc.model.wall import CITY, SHARE_KPIS, Alarm, AreaState, Kpi, WallSnapshot
 from ioc.services.cache import BucketCache
 from ioc.services.kpis import KpiCatalogue
 from ioc.services.live import Freshness
-from ioc.services.metrics import MetricsService, MetricView
+from ioc.services.metrics import MetricsService
 from ioc.services.wall_tally import Sums, Tally
-from ioc.status import SEVERITY, Status, worst
+from ioc.status import worst
 from ioc.store import queries
 from ioc.store.schema import sqlite_datetime_text
 
-CITY = "city"
 TREND_MINUTES = 60
 # A desk reports every 5 minutes: a 5-minute window sees each desk about once,
 # so backlog trends are drawn from 5-minute windows, not single minutes.
@@ -36,76 +35,6 @@ BACKLOG_WINDOW = 5
 USUAL_DAYS = 28  # "usual at this hour": the mean of the same hour over four weeks
 LIST_LENGTH = 8
 ONE_MINUTE = timedelta(minutes=1)
-# KPIs whose thresholds judge a percentage while the tile shows a count.
-SHARE_KPIS = frozenset({"wifi_up", "backlog_overdue", "backlog_on_time"})
-
-
-@dataclass(frozen=True)
-class Kpi:
-    """One tile's worth: a value, its status, its time and its recent trend."""
-
-    key: str
-    value: float | None
-    status: Status
-    as_of: datetime | None
-    trend: tuple[float | None, ...] = ()
-    total: float | None = None  # the whole a count is part of (access points up / total)
-    share: float | None = None  # the percentage the thresholds judge, when not the value
-
-
-@dataclass(frozen=True)
-class AreaState:
-    """The city or one district: presence, KPIs, worst status."""
-
-    slug: str
-    name_vi: str
-    name_en: str
-    online: bool | None
-    online_since: datetime | None
-    kpis: dict[str, Kpi]
-    status: Status
-    figures: dict[str, float | None] = field(default_factory=dict)
-
-    def name(self, lang: str) -> str:
-        """Return the display name in a language."""
-        return local_name(self, lang)
-
-
-@dataclass(frozen=True)
-class Alarm:
-    """One line of the ticker: a KPI past a threshold, an offline IOC or a stale feed."""
-
-    district: str
-    kind: str  # "kpi", "offline" or "stale"
-    key: str  # the KPI or the feed
-    status: Status
-    value: float | None = None
-    since: datetime | None = None
-
-    @property
-    def severity(self) -> int:
-        """Order: alarms and offline IOCs first, then warnings, then stale feeds."""
-        return SEVERITY["alarm"] if self.kind == "offline" else SEVERITY[self.status]
-
-
-@dataclass(frozen=True)
-class WallSnapshot:
-    """Everything every scene needs, for one instant."""
-
-    now: datetime
-    city: AreaState
-    districts: tuple[AreaState, ...]
-    alarms: tuple[Alarm, ...]
-    traffic_today: tuple[float | None, ...]  # city vehicles/min per local hour 0..23
-    traffic_usual: tuple[float | None, ...]
-    congested: tuple[dict, ...]
-    aps_down: tuple[dict, ...]
-    wifi_down_hours: tuple[tuple[datetime, float], ...]  # (hour start, mean APs down)
-    metrics: tuple[MetricView, ...] = ()  # database metrics, as the evaluator stored them
-
-    def district(self, slug: str) -> AreaState | None:
-        """Return one district's state, or None."""
-        return next((d for d in self.districts if d.slug == slug), None)
 
 
 def _ratio(part: float | None, whole: float | None, scale: float = 100.0) -> float | None:

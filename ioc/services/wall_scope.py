@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from ioc.services.wall import CITY, AreaState, WallSnapshot
+from ioc.model.wall import CITY, AreaState, WallSnapshot
 
 HOURS = 24
 

@@ -1,0 +1,1 @@
+"""Plain data that services produce and widgets and pages consume: no store, no Dash."""
