@@ -21,9 +21,9 @@ from flask import Blueprint
 from ioc.clock import LOCAL_TZ
 from ioc.district_view import TABS, parse_view
 from ioc.i18n import t
+from ioc.model.district import Table
 from ioc.scope import viewer_scope
 from ioc.services.container import get_services
-from ioc.services.district import Table
 
 export = Blueprint("district_export", __name__)
 PAGE = re.compile(r"^/district/([^/]+)/?$")

@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from ioc.district_view import DEFAULT_RANGE, parse_view
 from ioc.scope import Scope, scope_from_headers
-from ioc.services.district import DistrictService, down_periods, intake_by_period
+from ioc.services.district import DistrictService
+from ioc.services.district_backlog import intake_by_period
+from ioc.services.district_wifi import down_periods
 from ioc.services.kpis import load_kpis
 from ioc.services.metrics import MetricsService
 from ioc.services.wall import WallService
