@@ -20,7 +20,9 @@ from ioc.district_view import DistrictView, parse_view
 from ioc.i18n import normalise_lang, t
 from ioc.scope import Scope, scoped_callback, scoped_layout
 from ioc.services.container import Services, get_services
-from widgets.district_page import kpi_cards, range_caption, range_controls, tab_body, tabs
+from widgets.district_controls import range_caption, range_controls, tabs
+from widgets.district_header import kpi_cards
+from widgets.district_page import tab_body
 
 HEADER_REFRESH_MS = 30_000
 
