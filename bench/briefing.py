@@ -21,10 +21,11 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
-from bench.ingest import BenchError, machine_info
-from bench.wall import ROOT, ensure_store, row, stats
+from bench.figures import row, stats
+from bench.machine import BenchError, machine_info
+from bench.store import ensure_store
 from ioc.areas import load_areas
-from ioc.config import Settings
+from ioc.config import ROOT, Settings
 from ioc.services.container import EXTENSION_KEY
 from ioc.services.kpis import load_kpis
 from ioc.store import queries
@@ -32,7 +33,7 @@ from ioc.store.engine import make_engine
 from ioc.store.schema import snapshots
 from pages.briefing.pdf import find_chromium, html_to_pdf
 from pages.web import create_app
-from widgets.briefing import Assets, document
+from widgets.briefing import Assets, document, plotly_js
 
 TAKE_GOAL_MS, PDF_GOAL_MS = 1000, 5000
 
@@ -79,8 +80,6 @@ def run(args: argparse.Namespace) -> dict:
         for _ in range(args.repeats):
             took["page"].append(_timed(lambda: document(
                 record, meta=meta, lang="vi", assets=Assets(inline=False)))[0])  # fmt: skip
-        from pages.briefing.routes import plotly_js
-
         inline = Assets(inline=True, plotly_js=plotly_js())
         html = ""
         for _ in range(args.repeats):

@@ -30,10 +30,11 @@ from pathlib import Path
 
 from plotly.io.json import to_json_plotly
 
-from bench.ingest import BenchError, machine_info
-from bench.wall import ROOT, ensure_store, row, stats
+from bench.figures import row, stats
+from bench.machine import BenchError, machine_info
+from bench.store import ensure_store
 from ioc.areas import load_areas
-from ioc.config import Settings
+from ioc.config import ROOT, Settings
 from ioc.district_view import RANGES, TABS, parse_view
 from ioc.scope import Scope
 from ioc.services.container import EXTENSION_KEY
