@@ -13,7 +13,8 @@ from sqlalchemy import delete, select
 from ioc.briefing.schedule import GRACE, Scheduler, slots_between
 from ioc.clock import LOCAL_TZ
 from ioc.config import ConfigError, load_settings
-from ioc.services.briefing import SnapshotFilter, canonical, compare, digest
+from ioc.model.snapshot import SnapshotFilter, canonical, digest
+from ioc.services.briefing_compare import compare
 from ioc.store.schema import latest, readings, rollups, rollups_hour, snapshots, source_hours
 from pages.briefing.pdf import find_chromium
 from pages.web import create_app

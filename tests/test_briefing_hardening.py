@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from ioc.briefing.schedule import scheduler_for
-from ioc.services.briefing import SnapshotFilter
+from ioc.model.snapshot import SnapshotFilter
 from ioc.store.schema import snapshots
 from pages.briefing.guard import CSRF_COOKIE, CSRF_FIELD
 from pages.briefing.limits import RateLimiter

@@ -17,12 +17,12 @@ import flask
 from ioc.clock import LOCAL_TZ
 from ioc.i18n import t
 from ioc.i18n.format import local_stamp
+from ioc.model.snapshot import CITY_SCOPE, TRIGGERS, SnapshotFilter, StoredSnapshot
 from ioc.scope import viewer_scope
-from ioc.services.briefing import CITY_SCOPE, TRIGGERS, SnapshotFilter, StoredSnapshot
 from ioc.services.container import get_services
 from pages.briefing.guard import CSRF_FIELD, csrf_token
 from pages.briefing.page import allowed_scopes, may_see, page, top
-from widgets.briefing import mark
+from widgets.briefing_pieces import mark
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PAGE_SIZE = 50

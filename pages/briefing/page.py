@@ -1,4 +1,4 @@
-"""The briefing pages' shell: the language, the page frame, message pages, JSON errors.
+"""The briefing pages' shell: the language, who may see what, the page frame, refusals.
 
 Shared by the routes and by the checks that run before them (``guard``), so a
 refusal looks like every other briefing page (or, under ``/api/``, like every
@@ -13,8 +13,11 @@ from urllib.parse import urlencode
 import flask
 
 from ioc.i18n import normalise_lang, t
-from ioc.scope import Scope
+from ioc.model.snapshot import StoredSnapshot
+from ioc.scope import Scope, viewer_scope
 from ioc.services.container import get_services
+
+ID_DIGITS = 12  # the longest snapshot id a URL may name
 
 
 def request_lang() -> str:
@@ -31,6 +34,19 @@ def may_see(scope: Scope, snapshot_scope: str) -> bool:
     """Who may take a snapshot is who may see it: one rule for pages, files and the API."""
     allowed = allowed_scopes(scope)
     return allowed is None or snapshot_scope in allowed
+
+
+def visible_snapshot(raw_id: str) -> StoredSnapshot | str:
+    """The snapshot an id from a URL names, when this viewer may see it; else why not:
+    ``"bad_id"`` (not an id), ``"not_found"`` or ``"forbidden"`` (outside their scope)."""
+    if not raw_id.isdigit() or len(raw_id) > ID_DIGITS:
+        return "bad_id"
+    found = get_services().briefing.get(int(raw_id))
+    if found is None:
+        return "not_found"
+    if not may_see(viewer_scope(), found.scope):
+        return "forbidden"
+    return found
 
 
 def is_api() -> bool:

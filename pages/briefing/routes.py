@@ -9,41 +9,37 @@ redirect to the new snapshot), which works on any browser of a closed network.
 from __future__ import annotations
 
 import logging
-from html import escape
-from pathlib import Path
-from urllib.parse import urlencode
 
 import flask
-import plotly
 from flask import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
 from ioc.clock import LOCAL_TZ, utc_text
 from ioc.i18n import t
+from ioc.model.snapshot import CITY_SCOPE, StoredSnapshot, digest
 from ioc.scope import viewer_scope
-from ioc.services.briefing import CITY_SCOPE, SnapshotError, StoredSnapshot, compare, digest
+from ioc.services.briefing import SnapshotError
+from ioc.services.briefing_compare import compare
 from ioc.services.container import EXTENSION_KEY, get_services
 from pages.briefing.guard import protect
 from pages.briefing.listing import PAGE_SIZE, list_page, read_list_query
-from pages.briefing.page import allowed_scopes, json_error, may_see, message_page, refusal
+from pages.briefing.page import (
+    allowed_scopes,
+    json_error,
+    may_see,
+    message_page,
+    refusal,
+    visible_snapshot,
+)
 from pages.briefing.page import request_lang as _lang
 from pages.briefing.pdf import PdfFailed, PdfUnavailable, find_chromium, html_to_pdf
 from pages.briefing.pdf_pool import PdfBusy, PdfPool
-from widgets.briefing import Assets, document
+from widgets.briefing import PLOTLY_JS, Assets, document, plotly_js, snapshot_toolbar
 
 log = logging.getLogger(__name__)
 briefing = Blueprint("briefing", __name__)
 protect(briefing)  # every POST (PUT, PATCH, DELETE) of this blueprint: same origin, rate
 PDF_POOL_KEY = "ioc_briefing_pdf"
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-_plotly_text: dict[str, str] = {}
-
-
-def plotly_js() -> str:
-    """plotly.min.js as text (read once), for files that must open with no server."""
-    if "js" not in _plotly_text:
-        _plotly_text["js"] = PLOTLY_JS.read_text(encoding="utf-8")
-    return _plotly_text["js"]
 
 
 @briefing.get("/briefing")
@@ -96,12 +92,13 @@ def briefing_take():
 
 
 def _find(raw_id: str, lang: str) -> StoredSnapshot | flask.Response:
-    if not raw_id.isdigit() or len(raw_id) > 12:
+    """The snapshot a page's URL names, or the page that says why not."""
+    found = visible_snapshot(raw_id)
+    if found == "bad_id":
         return message_page(t("brief_bad_id", lang, id=raw_id[:40]), lang, 404)
-    found = get_services().briefing.get(int(raw_id))
-    if found is None:
+    if found == "not_found":
         return message_page(t("brief_not_found", lang, id=raw_id), lang, 404)
-    if not may_see(viewer_scope(), found.scope):
+    if found == "forbidden":
         return message_page(t("brief_forbidden", lang), lang, 403)
     return found
 
@@ -112,15 +109,11 @@ def _other(snap: StoredSnapshot) -> tuple[StoredSnapshot | None, bool]:
     wanted = flask.request.args.get("compare", "")
     if not wanted or wanted == "none":
         return None, False
-    service = get_services().briefing
     if wanted == "previous":
-        other = service.previous(snap)
-    elif wanted.isdigit() and len(wanted) <= 12:
-        other = service.get(int(wanted))
-        if other is not None and not may_see(viewer_scope(), other.scope):
-            other = None
+        other = get_services().briefing.previous(snap)
     else:
-        other = None
+        found = visible_snapshot(wanted)
+        other = found if isinstance(found, StoredSnapshot) else None
     return other, other is None
 
 
@@ -146,37 +139,10 @@ def render(snap: StoredSnapshot, lang: str, *, inline: bool, toolbar: str = "") 
 
 
 def toolbar(snap: StoredSnapshot, lang: str) -> str:
-    """Back, language, compare and export links: the page's, never printed or exported."""
+    """The page's toolbar: this URL's parameters, and whether a PDF can be printed."""
     query = {k: v for k, v in flask.request.args.items() if k != "lang"}
-    keep = urlencode({**query, "lang": lang})
-    other = "en" if lang == "vi" else "vi"
-    has_chromium = find_chromium(get_services().settings.chromium) is not None
-    pdf = (
-        f'<a class="btn" id="export-pdf" href="/briefing/{snap.id}/export.pdf?{escape(keep)}">'
-        f"{escape(t('brief_export_pdf', lang))}</a>"
-        if has_chromium
-        else f'<span class="no-pdf" id="export-pdf">{escape(t("brief_no_pdf", lang))}</span>'
-    )
-    compare_value = escape(query.get("compare", ""))
-    return (
-        '<nav class="toolbar">'
-        f'<a href="/briefing?lang={lang}">← {escape(t("brief_back", lang))}</a>'
-        f'<a href="/briefing/{snap.id}?{escape(urlencode({**query, "lang": other}))}">'
-        f"{'English' if other == 'en' else 'Tiếng Việt'}</a>"
-        f'<form method="get" action="/briefing/{snap.id}">'
-        f'<input type="hidden" name="lang" value="{lang}">'
-        '<label for="compare" style="margin:0;color:#fff">'
-        f"{escape(t('brief_compare', lang))}</label>"
-        f'<input id="compare" name="compare" value="{compare_value}" '
-        f'placeholder="{escape(t("brief_compare_hint", lang))}">'
-        f'<button class="btn" type="submit">OK</button></form>'
-        f'<a href="/briefing/{snap.id}?compare=previous&amp;lang={lang}">'
-        f"{escape(t('brief_vs_previous', lang))}</a>"
-        '<span class="spacer"></span>'
-        f'<a class="btn" id="export-html" href="/briefing/{snap.id}/export.html?{escape(keep)}">'
-        f"{escape(t('brief_export_html', lang))}</a>"
-        f"{pdf}</nav>"
-    )
+    has_pdf = find_chromium(get_services().settings.chromium) is not None
+    return snapshot_toolbar(snap.id, lang, query, has_pdf=has_pdf)
 
 
 @briefing.get("/briefing/<raw_id>")
@@ -325,11 +291,11 @@ def api_take():
 @briefing.get("/api/v1/snapshots/<raw_id>")
 def api_get(raw_id: str):
     """One stored snapshot: its summary, and the record exactly as stored."""
-    if not raw_id.isdigit() or len(raw_id) > 12:
+    found = visible_snapshot(raw_id)
+    if found == "bad_id":
         return json_error(404, f"not a snapshot id: {raw_id[:40]}")
-    found = get_services().briefing.get(int(raw_id))
-    if found is None:
+    if found == "not_found":
         return json_error(404, f"no snapshot {raw_id}")
-    if not may_see(viewer_scope(), found.scope):
+    if found == "forbidden":
         return json_error(403, "outside the viewer's scope")
     return flask.jsonify(found.summary() | {"intact": found.intact, "record": found.record})
