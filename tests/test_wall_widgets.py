@@ -258,15 +258,6 @@ def test_a_broken_kpi_file_is_one_clear_message(tmp_path, content, message):
     assert message in str(caught.value) and str(path) in str(caught.value)
 
 
-def test_every_text_is_in_both_languages():
-    from ioc.i18n import TEXTS
-
-    missing = [
-        key for key, entry in TEXTS.items() if set(entry) != {"vi", "en"} or not all(entry.values())
-    ]
-    assert missing == []
-
-
 def test_another_citys_areas_draw_from_its_own_geojson(tmp_path):
     from ioc.areas import load_areas
 
