@@ -5,13 +5,21 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: run test lint format bench ingest simulate clean help
+.PHONY: run test lint format bench ingest simulate clean help translations messages
+
+# The texts: key-based gettext catalogues, compiled .mo files committed beside them.
+LOCALE    := ioc/locale
+CATALOGUE := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
+COMPILED  := $(CATALOGUE:.po=.mo)
+PYBABEL   := PYTHONPATH=. $(VENV)/bin/pybabel
 
 help:
 	@echo "make run     start the all-in-one demo (broker, simulator, ingestor, web) on http://127.0.0.1:8050"
 	@echo "make test    ruff + the whole pytest suite"
 	@echo "make bench   benchmarks: ingest, the wall, the district page, database metrics, briefing snapshots (figures go to docs/performance.md by hand)"
 	@echo "make format  ruff format + autofix"
+	@echo "make translations  compile the text catalogues (ioc/locale/*/LC_MESSAGES/messages.po)"
+	@echo "make messages      add the keys new code uses to both catalogues (docs/translations.md)"
 	@echo "make clean   remove .venv and var/"
 
 $(VENV)/.runtime: requirements.txt
@@ -25,10 +33,10 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
 	@touch $@
 
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime $(COMPILED)
 	$(PY) app.py
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(COMPILED)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -46,6 +54,23 @@ bench: $(VENV)/.dev
 	$(PY) -m bench.district
 	$(PY) -m bench.metrics
 	$(PY) -m bench.briefing
+
+# A catalogue edited by hand, in Poedit or by Weblate is compiled again before the app or
+# the tests run; tests/test_i18n.py fails if a committed .mo differs from its .po.
+$(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po | $(VENV)/.runtime
+	$(PYBABEL) compile -d $(LOCALE) -D messages -l $*
+
+translations: $(VENV)/.runtime
+	$(PYBABEL) compile -d $(LOCALE) -D messages --statistics
+
+# The template holds the literal keys of t()/tn() calls and every Vietnamese key (babel.cfg),
+# so update adds new keys (empty, for translators) and never drops a key built at run time.
+messages: $(VENV)/.runtime
+	@mkdir -p var
+	$(PYBABEL) extract -F babel.cfg --no-default-keywords -k t -k tn:1,1 \
+		--no-location --sort-output -o var/messages.pot .
+	$(PYBABEL) update -i var/messages.pot -d $(LOCALE) -D messages \
+		--no-fuzzy-matching --ignore-pot-creation-date
 
 clean:
 	rm -rf $(VENV) var
