@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+import dash
 import pytest
 from sqlalchemy import select
 
@@ -351,9 +353,10 @@ def test_the_viewer_scope_restricts_pages_csv_and_json(engine, areas):
 
 
 def test_page_builders_take_the_scope_as_an_input(engine, areas):
-    from pages.district import district_layout
-
     app = create_app(make_settings(metrics_file=None), engine=engine, areas=areas)
+    # The page module as Dash loaded it (a page module cannot be imported before the app).
+    page = next(p for p in dash.page_registry.values() if p["name"] == "district")
+    district_layout = sys.modules[page["module"]].district_layout
     with app.server.test_request_context():
         services = app.server.extensions["ioc_services"]
         view = parse_view("cai-rang", {"lang": "en"})
