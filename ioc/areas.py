@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ioc.i18n.format import local_name
 
@@ -35,7 +36,7 @@ class AreaCatalogue:
     """Areas in file order, looked up by slug."""
 
     areas: tuple[Area, ...]
-    geojson: dict
+    geojson: dict[str, Any]  # the GeoJSON document as read, for the maps
 
     def __contains__(self, slug: object) -> bool:
         return any(area.slug == slug for area in self.areas)

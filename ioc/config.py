@@ -7,7 +7,7 @@ import re
 import socket
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
@@ -237,8 +237,9 @@ class Settings(BaseSettings):
         }[feed]
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read and validate settings; raise ConfigError with one line naming each bad variable."""
+    # Any: an override is validated like an environment value (text or the field's own type).
     try:
         return Settings(**overrides)
     except ValidationError as err:

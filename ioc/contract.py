@@ -220,7 +220,7 @@ def unstorable(text: str) -> str | None:
     return f"holds a lone UTF-16 surrogate (U+{ord(char):04X}), which is not text"
 
 
-def _find_unstorable(body: dict) -> str | None:
+def _find_unstorable(body: dict[str, Any]) -> str | None:
     """Find the first key or string value, at any depth, that no store can keep."""
     stack: list[tuple[str, object]] = [("", body)]
     while stack:
@@ -240,7 +240,7 @@ def _find_unstorable(body: dict) -> str | None:
     return None
 
 
-def _decode(payload: bytes, size: int | None = None) -> dict | Rejection:
+def _decode(payload: bytes, size: int | None = None) -> dict[str, Any] | Rejection:
     size = len(payload) if size is None else size
     if size > MAX_PAYLOAD_BYTES:
         return Rejection("too_large", f"{size} bytes, limit {MAX_PAYLOAD_BYTES}")
@@ -272,7 +272,7 @@ def validate(
     its head (the ingestor keeps no more of a message too large to accept).
     """
     match = TOPIC.match(topic) if topic else None
-    if match is None:
+    if topic is None or match is None:
         return Rejection("bad_topic", "expected ioc/v1/{district}/{feed}/{source}")
     why = unstorable(topic)
     if why:

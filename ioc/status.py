@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -56,6 +57,6 @@ def status_of(value: float | None, thresholds: Thresholds | None, *, stale: bool
     return "ok"
 
 
-def worst(statuses) -> Status:
+def worst(statuses: Iterable[Status]) -> Status:
     """The most severe of several statuses (no_data when there are none)."""
     return max(statuses, key=SEVERITY.__getitem__, default="no_data")

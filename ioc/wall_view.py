@@ -11,7 +11,7 @@ sum and list every district; asking for those gives a notice instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ioc.areas import AreaCatalogue
@@ -35,7 +35,7 @@ class WallView:
     notices: tuple[str, ...] = field(default=())
     allows: Callable[[str], bool] | None = None  # the viewer's districts (None: all)
 
-    def sequence(self, areas: AreaCatalogue) -> list[dict]:
+    def sequence(self, areas: AreaCatalogue) -> list[dict[str, str]]:
         """The rotation: city scenes, then a district scene per district (carousel)."""
         views = [{"scene": name} for name in self.scenes]
         if self.district == "rotate":
@@ -56,7 +56,7 @@ def _text(value: object) -> str | None:
 
 
 def parse_view(
-    query: dict,
+    query: Mapping[str, object],
     areas: AreaCatalogue,
     default_lang: str,
     *,

@@ -20,11 +20,15 @@ DASH = "—"  # what a missing value shows
 class Named(Protocol):
     """Anything with a Vietnamese and an English name (an area, a district's state)."""
 
-    name_vi: str
-    name_en: str
+    # Read-only, so frozen dataclasses count too.
+    @property
+    def name_vi(self) -> str: ...
+
+    @property
+    def name_en(self) -> str: ...
 
 
-def local_name(thing: Named | dict, lang: str) -> str:
+def local_name(thing: Named | dict[str, str], lang: str) -> str:
     """A place's name in a language; a record's dict (``name_vi``/``name_en``) works too."""
     if isinstance(thing, dict):
         return thing["name_vi"] if lang == "vi" else thing["name_en"]

@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -97,9 +98,11 @@ def _database(path: Path, name: str, table: object, root: Path) -> Database:
     return Database(name, _resolve_url(url, root), float(timeout))
 
 
-def _number(where: str, table: dict, key: str) -> float | None:
+def _number(where: str, table: dict[str, Any], key: str) -> float | None:
     value = table.get(key)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise MetricCatalogueError(f"{where} {key} must be a number, not {value!r}")
     return value
 

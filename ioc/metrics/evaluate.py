@@ -12,33 +12,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, RowMapping, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ioc.clock import LOCAL_TZ
 from ioc.metrics.readonly import read_only_engine, read_rows
-from ioc.model.metric import Catalogue, Metric
+from ioc.model.metric import Catalogue, Metric, Outcome
 from ioc.store.metric_writes import record_metric
 
 log = logging.getLogger(__name__)
 CITY = ""  # the district key of a city-wide value
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One evaluation: values per district ("" for the city), or why there are none."""
-
-    metric_id: str
-    at: datetime
-    values: dict[str, float | None]
-    error: str | None
-    duration_ms: float
-
-
-def parameters(metric: Metric, now: datetime, district: str | None = None) -> dict:
+def parameters(metric: Metric, now: datetime, district: str | None = None) -> dict[str, str]:
     """The bound parameters: local dates as ISO text; the metric's window."""
     today: date = now.astimezone(LOCAL_TZ).date()
     values = {
@@ -78,16 +67,18 @@ class MetricRunner:
         duration = 1000 * (time.perf_counter() - started)
         return Outcome(metric.id, now, values, error, duration)
 
-    def _run(self, metric: Metric, now: datetime) -> list:
+    def _run(self, metric: Metric, now: datetime) -> list[RowMapping]:
         engine = self.engine(metric.database)
         timeout = self.catalogue.databases[metric.database].timeout_s
         used = set(text(metric.sql).compile().params)
-        bound = {k: v for k, v in parameters(metric, now).items() if k in used}
+        bound: dict[str, str | None] = {
+            k: v for k, v in parameters(metric, now).items() if k in used
+        }
         if "district" in used:
             bound["district"] = None  # all districts; a drill-down binds one
         return read_rows(engine, metric.sql, bound, timeout)
 
-    def _shape(self, metric: Metric, rows: list) -> dict[str, float | None]:
+    def _shape(self, metric: Metric, rows: list[RowMapping]) -> dict[str, float | None]:
         if metric.by_district:
             values: dict[str, float | None] = {}
             for row in rows:
@@ -111,7 +102,8 @@ class MetricRunner:
             engine.dispose()
 
 
-def _numeric(value) -> float | None:
+def _numeric(value: Any) -> float | None:
+    # Any: whatever the warehouse's driver returns; float() decides what is a number.
     if value is None:
         return None
     if isinstance(value, bool):

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, RowMapping, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from ioc.model.metric import Database
 
@@ -87,17 +89,23 @@ def _sqlite_engine(name: str, path: str) -> Engine:
     return engine
 
 
-def _sqlite_reading_only(dbapi_connection: sqlite3.Connection, _record) -> None:
+def _sqlite_reading_only(
+    dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry
+) -> None:
     dbapi_connection.set_authorizer(_sqlite_authorize)
 
 
-def _sqlite_authorize(action: int, _arg1, arg2, _database, _trigger) -> int:
+def _sqlite_authorize(
+    action: int, _arg1: str | None, arg2: str | None, _database: str | None, _trigger: str | None
+) -> int:
     if action == sqlite3.SQLITE_FUNCTION and str(arg2).lower() == "load_extension":
         return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK if action in SQLITE_READING else sqlite3.SQLITE_DENY
 
 
-def read_rows(engine: Engine, sql: str, bound: dict, timeout_s: float) -> list[RowMapping]:
+def read_rows(
+    engine: Engine, sql: str, bound: Mapping[str, object], timeout_s: float
+) -> list[RowMapping]:
     """Run one metric statement read-only and return its rows; any error discards the connection."""
     with engine.connect() as conn:
         try:
@@ -114,7 +122,7 @@ def read_rows(engine: Engine, sql: str, bound: dict, timeout_s: float) -> list[R
             raise
 
 
-def _read_postgresql(conn: Connection, sql: str, bound: dict) -> list[RowMapping]:
+def _read_postgresql(conn: Connection, sql: str, bound: Mapping[str, object]) -> list[RowMapping]:
     conn.exec_driver_sql("SET TRANSACTION READ ONLY")
     # This check is a query too: from here on the transaction cannot become read-write.
     read_only, role, escapes = conn.exec_driver_sql(ROLE_CHECK).one()
@@ -131,9 +139,13 @@ def _read_postgresql(conn: Connection, sql: str, bound: dict) -> list[RowMapping
     return rows
 
 
-def _read_sqlite(conn: Connection, sql: str, bound: dict, timeout_s: float) -> list[RowMapping]:
+def _read_sqlite(
+    conn: Connection, sql: str, bound: Mapping[str, object], timeout_s: float
+) -> list[RowMapping]:
     # SQLite has no statement timeout: interrupt the query from a timer.
-    timer = threading.Timer(timeout_s, conn.connection.dbapi_connection.interrupt)
+    dbapi_connection = conn.connection.dbapi_connection
+    assert dbapi_connection is not None  # None only once the connection is invalidated
+    timer = threading.Timer(timeout_s, dbapi_connection.interrupt)
     timer.start()
     try:
         return list(conn.execute(text(sql), bound).mappings())

@@ -1,6 +1,7 @@
-"""Database metrics as declared (a catalogue of SQL databases and metrics) and as shown (a view).
+"""Database metrics as declared (a catalogue of SQL databases and metrics), evaluated, and shown.
 
 Plain data: ``ioc.metrics.catalogue`` reads the declarations from TOML,
+``ioc.metrics.evaluate`` gives each evaluation's outcome to the store,
 ``ioc.services.metrics`` makes the views, widgets draw them.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from ioc.clock import iso
 from ioc.status import Status, Thresholds, worst
@@ -58,6 +60,17 @@ class Catalogue:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """One evaluation: values per district ("" for the city), or why there are none."""
+
+    metric_id: str
+    at: datetime
+    values: dict[str, float | None]
+    error: str | None
+    duration_ms: float
+
+
+@dataclass(frozen=True)
 class MetricView:
     """One metric now: the city value (or none, when broken down), per-district values, state."""
 
@@ -68,7 +81,7 @@ class MetricView:
     error: str | None  # the last attempt's error, if it failed
     districts: dict[str, tuple[float | None, Status]] = field(default_factory=dict)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         """The API's shape."""
         metric = self.metric
         return {

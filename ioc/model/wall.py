@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
 
 from ioc.i18n.format import local_name
 from ioc.model.metric import MetricView
@@ -66,6 +67,25 @@ class Alarm:
         return SEVERITY["alarm"] if self.kind == "offline" else SEVERITY[self.status]
 
 
+class Congested(TypedDict):
+    """One of the slowest traffic points now."""
+
+    district: str
+    name: str
+    speed_kmh: float | None
+    occupancy: float | None
+    status: Status
+    as_of: datetime
+
+
+class ApDown(TypedDict):
+    """An access point reporting down now, and since when."""
+
+    district: str
+    name: str
+    since: datetime
+
+
 @dataclass(frozen=True)
 class WallSnapshot:
     """Everything every scene needs, for one instant."""
@@ -76,8 +96,8 @@ class WallSnapshot:
     alarms: tuple[Alarm, ...]
     traffic_today: tuple[float | None, ...]  # city vehicles/min per local hour 0..23
     traffic_usual: tuple[float | None, ...]
-    congested: tuple[dict, ...]
-    aps_down: tuple[dict, ...]
+    congested: tuple[Congested, ...]
+    aps_down: tuple[ApDown, ...]
     wifi_down_hours: tuple[tuple[datetime, float], ...]  # (hour start, mean APs down)
     metrics: tuple[MetricView, ...] = ()  # database metrics, as the evaluator stored them
 

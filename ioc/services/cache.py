@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class BucketCache:
@@ -26,32 +27,33 @@ class BucketCache:
         self.computed = 0  # how many computes ran (for tests and the benchmark)
 
     def get(
-        self, name: str, bucket: Hashable, compute: Callable[[], Any], *, background: bool = False
-    ) -> Any:
+        self, name: str, bucket: Hashable, compute: Callable[[], T], *, background: bool = False
+    ) -> T:
         """Return the value of ``name`` for ``bucket``, computing it at most once.
 
         ``background``: when a value of an earlier bucket exists, return it at
         once and compute the new one in a thread (slow aggregates that change
         by the minute or the day must not hold up a refresh).
         """
+        # A name is always computed by the same kind of function: its entry holds a T.
         entry = self._entries.get(name)
         if entry is not None and entry[0] == bucket:
-            return entry[1]
+            return cast(T, entry[1])
         if background and entry is not None:
             self._refresh(name, bucket, compute)
-            return entry[1]
+            return cast(T, entry[1])
         with self._guard:
             lock = self._locks.setdefault(name, threading.Lock())
         with lock:
             entry = self._entries.get(name)
             if entry is not None and entry[0] == bucket:
-                return entry[1]
+                return cast(T, entry[1])
             value = compute()
             self.computed += 1
             self._entries[name] = (bucket, value)
             return value
 
-    def _refresh(self, name: str, bucket: Hashable, compute: Callable[[], Any]) -> None:
+    def _refresh(self, name: str, bucket: Hashable, compute: Callable[[], object]) -> None:
         with self._guard:
             if name in self._refreshing:
                 return

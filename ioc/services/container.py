@@ -64,4 +64,5 @@ class Services:
 
 def get_services() -> Services:
     """The services of the app handling the current request."""
-    return flask.current_app.extensions[EXTENSION_KEY]
+    services: Services = flask.current_app.extensions[EXTENSION_KEY]  # set by create_app
+    return services

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, Row
+from sqlalchemy import Engine
 
 from ioc.areas import Area, AreaCatalogue
 from ioc.clock import LOCAL_TZ, iso
 from ioc.config import Settings
 from ioc.contract import FEEDS, VALUE_FIELDS
 from ioc.store import queries
+from ioc.store.queries import StoreRow
 
 UPTIME_WINDOW = timedelta(hours=24)
 
@@ -34,10 +36,11 @@ class Freshness:
         """How long a report stays believable."""
         return timedelta(seconds=self.factor * (interval_s or self.intervals[feed]))
 
-    def is_stale(self, row: Row, now: datetime) -> bool:
+    def is_stale(self, row: StoreRow, now: datetime) -> bool:
         """Tell whether a source's newest reading is too old to show as live."""
         interval = row.interval_s if row.feed == "traffic" else None
-        return now - row.ts > self.hold(row.feed, interval)
+        ts: datetime = row.ts
+        return now - ts > self.hold(row.feed, interval)
 
 
 def uptime_seconds(
@@ -61,7 +64,7 @@ def uptime_seconds(
     return up, max((now - observed_from).total_seconds(), 0.0)
 
 
-def _local_date(ts: datetime):
+def _local_date(ts: datetime) -> date:
     return ts.astimezone(LOCAL_TZ).date()
 
 
@@ -73,12 +76,14 @@ class LiveService:
         self.areas = areas
         self.freshness = Freshness.from_settings(settings)
 
-    def overview(self, now: datetime, allows: Callable[[str], bool] | None = None) -> list[dict]:
+    def overview(
+        self, now: datetime, allows: Callable[[str], bool] | None = None
+    ) -> list[dict[str, Any]]:
         """Every district (or those ``allows`` lets through) with presence and freshness."""
         with self.engine.connect() as conn:
             rows = queries.latest_by_source(conn)
             presence = queries.statuses(conn)
-        by_district: dict[str, list[Row]] = defaultdict(list)
+        by_district: dict[str, list[StoreRow]] = defaultdict(list)
         for row in rows:
             by_district[row.district].append(row)
         result = []
@@ -92,7 +97,7 @@ class LiveService:
             result.append({**self._header(area, presence.get(area.slug)), "feeds": feeds})
         return result
 
-    def district(self, slug: str, now: datetime) -> dict | None:
+    def district(self, slug: str, now: datetime) -> dict[str, Any] | None:
         """One district's live aggregates and sources, or None for an unknown slug."""
         area = self.areas.get(slug)
         if area is None:
@@ -102,7 +107,7 @@ class LiveService:
             rows = queries.latest_by_source(conn, district=slug)
             presence = queries.statuses(conn).get(slug)
             history = queries.wifi_history(conn, district=slug, since=now - UPTIME_WINDOW - hold)
-        by_feed: dict[str, list[Row]] = defaultdict(list)
+        by_feed: dict[str, list[StoreRow]] = defaultdict(list)
         for row in rows:
             by_feed[row.feed].append(row)
         feeds = {
@@ -115,7 +120,7 @@ class LiveService:
 
     # --- pieces ---------------------------------------------------------------
 
-    def _header(self, area: Area, presence: Row | None) -> dict:
+    def _header(self, area: Area, presence: StoreRow | None) -> dict[str, Any]:
         return {
             "district": area.slug,
             "name": {"vi": area.name_vi, "en": area.name_en},
@@ -124,7 +129,7 @@ class LiveService:
             "online_since": None if presence is None else iso(presence.since),
         }
 
-    def _freshness_block(self, rows: Iterable[Row], now: datetime) -> dict:
+    def _freshness_block(self, rows: Iterable[StoreRow], now: datetime) -> dict[str, Any]:
         rows = list(rows)
         fresh = [r for r in rows if not self.freshness.is_stale(r, now)]
         return {
@@ -134,7 +139,7 @@ class LiveService:
             "stale_sources": len(rows) - len(fresh),
         }
 
-    def _source(self, row: Row, now: datetime) -> dict:
+    def _source(self, row: StoreRow, now: datetime) -> dict[str, Any]:
         return {
             "feed": row.feed,
             "source": row.source,
@@ -144,7 +149,7 @@ class LiveService:
             "values": {name: getattr(row, name) for name in VALUE_FIELDS[row.feed]},
         }
 
-    def _traffic(self, rows: list[Row], now: datetime) -> dict:
+    def _traffic(self, rows: list[StoreRow], now: datetime) -> dict[str, Any]:
         block = self._freshness_block(rows, now)
         # Only fresh sources count: a silent camera's last count is not today's flow.
         fresh = [r for r in rows if not self.freshness.is_stale(r, now)]
@@ -162,7 +167,7 @@ class LiveService:
             "avg_speed_kmh": None if speed is None else round(speed, 2),
         }
 
-    def _wifi(self, rows: list[Row], history: list[Row], now: datetime) -> dict:
+    def _wifi(self, rows: list[StoreRow], history: list[StoreRow], now: datetime) -> dict[str, Any]:
         block = self._freshness_block(rows, now)
         hold = self.freshness.hold("wifi")
         since = now - UPTIME_WINDOW
@@ -178,14 +183,14 @@ class LiveService:
         uptime = round(100 * up_total / observed_total, 2) if observed_total else None
         return {**block, "aps_total": len(rows), "aps_up": aps_up, "uptime_pct_24h": uptime}
 
-    def _backlog(self, rows: list[Row], now: datetime) -> dict:
+    def _backlog(self, rows: list[StoreRow], now: datetime) -> dict[str, Any]:
         block = self._freshness_block(rows, now)
         # Pending work does not vanish when a desk goes quiet: every desk's last
         # count stands. "Today" counters count only if reported today (local).
         today = _local_date(now)
         todays = [r for r in rows if _local_date(r.ts) == today]
 
-        def total(rows_: list[Row], name: str) -> int | None:
+        def total(rows_: list[StoreRow], name: str) -> int | None:
             if not rows:
                 return None
             return sum(getattr(r, name) or 0 for r in rows_)

@@ -28,13 +28,14 @@ class MetricsService:
 
     def current(self, now: datetime) -> list[MetricView]:
         """Every metric's newest stored values, judged now."""
-        if not self.enabled:
+        catalogue = self.catalogue
+        if catalogue is None or not catalogue.metrics:  # not self.enabled
             return []
         with self.engine.connect() as conn:
             states = queries.metric_states(conn)
             values = queries.metric_latest_values(conn, states)
         views = []
-        for metric in self.catalogue.metrics:
+        for metric in catalogue.metrics:
             state = states.get(metric.id)
             success = state.last_success_at if state else None
             # Stale: no successful evaluation within 3 x its refresh (IOC_STALE_FACTOR).
@@ -48,6 +49,7 @@ class MetricsService:
                 for slug, value in stored.items()
                 if slug != CITY
             }
+            status: Status
             if metric.by_district:
                 status = (
                     "stale"
@@ -61,5 +63,5 @@ class MetricsService:
         return views
 
 
-def _worst_or_none(statuses: list[str]) -> Status:
+def _worst_or_none(statuses: list[Status]) -> Status:
     return worst(statuses) if statuses else "no_data"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, TypedDict
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,13 +38,24 @@ def low_disk(engine: Engine) -> int | None:
     return free if free < min(LOW_DISK_BYTES, stats.f_blocks * stats.f_frsize // 10) else None
 
 
+class IngestStats(TypedDict):
+    """Message counts since the store was created."""
+
+    received: int
+    accepted: int
+    duplicates: int
+    status_updates: int
+    rejected: int
+    rejected_by_reason: dict[str, int]
+
+
 class OpsService:
     """Answers "is the pipeline healthy" from the store, whichever process asks."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def ingest_stats(self) -> dict:
+    def ingest_stats(self) -> IngestStats:
         """Accepted, duplicate and rejected message counts since the store was created."""
         with self.engine.connect() as conn:
             counts = queries.counters(conn)
@@ -56,7 +68,7 @@ class OpsService:
             "rejected_by_reason": {r: counts.get(f"rejected:{r}", 0) for r in DEAD_LETTER_REASONS},
         }
 
-    def health(self, now: datetime) -> tuple[dict, bool]:
+    def health(self, now: datetime) -> tuple[dict[str, Any], bool]:
         """Return the health document and whether the database answered."""
         try:
             with self.engine.connect() as conn:
@@ -65,7 +77,7 @@ class OpsService:
                 refused, newest_refusal = queries.store_refusals(conn, since=now - REFUSALS_WINDOW)
         except SQLAlchemyError as err:
             reason = str(err.__cause__ or err).splitlines()[0][:200]
-            doc = {
+            doc: dict[str, Any] = {
                 "status": "degraded",
                 "problems": [f"the database does not answer: {reason}"],
                 "database": {"ok": False, "error": reason},
@@ -87,7 +99,7 @@ class OpsService:
             )
         elif not connected:
             problems.append("the ingestor has no connection to the MQTT broker")
-        if refused:
+        if refused and newest_refusal is not None:
             problems.append(
                 f"the store refused {refused} message(s) in the last "
                 f"{REFUSALS_WINDOW.total_seconds() / 60:.0f} min (dead-lettered as "

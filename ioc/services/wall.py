@@ -10,23 +10,34 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, Row
+from sqlalchemy import Engine
 
 from ioc.areas import AreaCatalogue
 from ioc.clock import LOCAL_TZ
 from ioc.config import Settings
-from ioc.model.wall import CITY, SHARE_KPIS, Alarm, AreaState, Kpi, WallSnapshot
+from ioc.model.wall import (
+    CITY,
+    SHARE_KPIS,
+    Alarm,
+    ApDown,
+    AreaState,
+    Congested,
+    Kpi,
+    WallSnapshot,
+)
 from ioc.services.cache import BucketCache
 from ioc.services.kpis import KpiCatalogue
 from ioc.services.live import Freshness
 from ioc.services.metrics import MetricsService
-from ioc.services.wall_tally import Sums, Tally
+from ioc.services.wall_tally import Cutoffs, Stamp, Sums, Tally, utc
 from ioc.status import worst
 from ioc.store import queries
-from ioc.store.schema import sqlite_datetime_text
+from ioc.store.queries import HourSums, StoreRow, WallRow
+from ioc.store.schema import ROLLUP_SUMS, sqlite_datetime_text
 
 TREND_MINUTES = 60
 # A desk reports every 5 minutes: a 5-minute window sees each desk about once,
@@ -35,6 +46,28 @@ BACKLOG_WINDOW = 5
 USUAL_DAYS = 28  # "usual at this hour": the mean of the same hour over four weeks
 LIST_LENGTH = 8
 ONE_MINUTE = timedelta(minutes=1)
+
+
+# Per feed, summed rollups per minute (per window for backlog); and those per area.
+FeedTrends = dict[str, list[dict[str, float]]]
+Trends = dict[str, FeedTrends]
+
+
+@dataclass(frozen=True)
+class _Totals:
+    district: str
+    n: float
+    up_n: float
+
+
+@dataclass(frozen=True)
+class _Slow:
+    """The aggregates refreshed once a minute."""
+
+    trends: Trends
+    uptime: dict[str, StoreRow | _Totals | None]  # 24 h of wifi rollups, per area
+    today: dict[str, dict[int, float]]  # today's mean flow per local hour, per area
+    wifi_down_hours: tuple[tuple[datetime, float], ...]
 
 
 def _ratio(part: float | None, whole: float | None, scale: float = 100.0) -> float | None:
@@ -111,7 +144,7 @@ class WallService:
             CITY, "Toàn thành phố", "Whole city", tally.city(), slow,
             online=None, online_since=None, usual=(usual.get(CITY) or {}).get(local_hour),
         )  # fmt: skip
-        today_by_hour = slow["today"].get(CITY, {})
+        today_by_hour = slow.today.get(CITY, {})
         return WallSnapshot(
             now=now,
             city=city,
@@ -123,29 +156,30 @@ class WallService:
             traffic_usual=tuple((usual.get(CITY) or {}).get(h) for h in range(24)),
             congested=tuple(self._congested(tally.moving)),
             aps_down=tuple(self._aps_down(tally.down)),
-            wifi_down_hours=slow["wifi_down_hours"],
+            wifi_down_hours=slow.wifi_down_hours,
             metrics=tuple(self.metrics.current(now)) if self.metrics else (),
         )
 
-    def _cutoffs(self, now: datetime, as_text: bool) -> dict:
+    def _cutoffs(self, now: datetime, as_text: bool) -> Cutoffs:
         """The oldest believable report time per feed (traffic: per interval, filled lazily)."""
-        shown = sqlite_datetime_text if as_text else (lambda value: value)
-        return {
-            "now": now,
-            "wifi": shown(now - self.freshness.hold("wifi")),
-            "backlog": shown(now - self.freshness.hold("backlog")),
-            "traffic": {},
-            "hold": lambda interval: shown(now - self.freshness.hold("traffic", interval)),
-        }
+        shown: Callable[[datetime], Stamp] = (
+            sqlite_datetime_text if as_text else (lambda value: value)
+        )
+        return Cutoffs(
+            wifi=shown(now - self.freshness.hold("wifi")),
+            backlog=shown(now - self.freshness.hold("backlog")),
+            hold=lambda interval: shown(now - self.freshness.hold("traffic", interval)),
+        )
 
     def _area_state(
-        self, slug, name_vi, name_en, sums: Sums, slow, *, online, online_since, usual
-    ) -> AreaState:
-        trends = slow["trends"].get(slug, {})
+        self, slug: str, name_vi: str, name_en: str, sums: Sums, slow: _Slow, *,
+        online: bool | None, online_since: datetime | None, usual: float | None,
+    ) -> AreaState:  # fmt: skip
+        trends = slow.trends.get(slug, {})
         kpis: dict[str, Kpi] = {}
         figures: dict[str, float | None] = {"usual_flow": usual}
         self._traffic(sums, trends, kpis)
-        self._wifi(sums, trends, slow["uptime"].get(slug), kpis, figures)
+        self._wifi(sums, trends, slow.uptime.get(slug), kpis, figures)
         self._backlog(sums, trends, kpis, figures)
         # A KPI with nothing to say yet (no_data) does not grey a district whose
         # other KPIs speak; stale, warn and alarm do count.
@@ -153,17 +187,20 @@ class WallService:
         status = worst(known) if known else "no_data"
         return AreaState(slug, name_vi, name_en, online, online_since, kpis, status, figures)
 
-    def _kpi(self, key, value, *, stale, as_of, trend=(), total=None, share=None) -> Kpi:
+    def _kpi(
+        self, key: str, value: float | None, *, stale: bool, as_of: datetime | None,
+        trend: Iterable[float | None] = (), total: float | None = None, share: float | None = None,
+    ) -> Kpi:  # fmt: skip
         judged = share if key in SHARE_KPIS else value
         status = self.kpis.status(key, judged, stale=stale)
         if status == "no_data" and value is not None:
             status = "ok"  # e.g. nothing resolved yet today: no share to judge, nothing wrong
         return Kpi(key, value, status, as_of, tuple(trend), total, share)
 
-    def _traffic(self, sums: Sums, trends, kpis) -> None:
+    def _traffic(self, sums: Sums, trends: FeedTrends, kpis: dict[str, Kpi]) -> None:
         if not sums.traffic_n:
             return
-        stale = not sums.traffic_fresh
+        stale, as_of = not sums.traffic_fresh, utc(sums.traffic_as_of)
         flow = sums.flow if not stale else None
         if stale:
             speed = None
@@ -173,29 +210,32 @@ class WallService:
             speed = sums.speed_sum / sums.traffic_fresh
         minutes = trends.get("traffic", [])
         kpis["traffic_flow"] = self._kpi(
-            "traffic_flow", flow, stale=stale, as_of=sums.traffic_as_of,
+            "traffic_flow", flow, stale=stale, as_of=as_of,
             trend=[m["vehicles_per_min"] if m["n"] else None for m in minutes],
         )  # fmt: skip
         kpis["traffic_speed"] = self._kpi(
-            "traffic_speed", speed, stale=stale, as_of=sums.traffic_as_of,
+            "traffic_speed", speed, stale=stale, as_of=as_of,
             trend=[_ratio(m["speed_x_vehicles"], m["vehicles"], 1.0) for m in minutes],
         )  # fmt: skip
 
-    def _wifi(self, sums: Sums, trends, uptime, kpis, figures) -> None:
+    def _wifi(
+        self, sums: Sums, trends: FeedTrends,
+        uptime: StoreRow | _Totals | None, kpis: dict[str, Kpi], figures: dict[str, float | None],
+    ) -> None:  # fmt: skip
         if not sums.wifi_n:
             return
-        stale = not sums.wifi_fresh
+        stale, as_of = not sums.wifi_fresh, utc(sums.wifi_as_of)
         trend = [_ratio(m["up_n"], m["n"]) for m in trends.get("wifi", [])]
         kpis["wifi_up"] = self._kpi(
-            "wifi_up", sums.wifi_up, stale=stale, as_of=sums.wifi_as_of, trend=trend,
+            "wifi_up", sums.wifi_up, stale=stale, as_of=as_of, trend=trend,
             total=sums.wifi_n, share=_ratio(sums.wifi_up, sums.wifi_n),
         )  # fmt: skip
         kpis["wifi_uptime"] = self._kpi(
-            "wifi_uptime", self._uptime(uptime), stale=stale, as_of=sums.wifi_as_of, trend=trend
+            "wifi_uptime", self._uptime(uptime), stale=stale, as_of=as_of, trend=trend
         )
         figures["aps_down"] = sums.wifi_n - sums.wifi_up
 
-    def _uptime(self, totals: Row | None) -> float | None:
+    def _uptime(self, totals: StoreRow | _Totals | None) -> float | None:
         """Share of the last 24 h's access point reports that said "up", in %.
 
         Counted from the per-minute rollups (never the raw readings). A gap in
@@ -206,11 +246,14 @@ class WallService:
             return None
         return 100.0 * float(totals.up_n or 0) / float(totals.n)
 
-    def _backlog(self, sums: Sums, trends, kpis, figures) -> None:
+    def _backlog(
+        self, sums: Sums, trends: FeedTrends, kpis: dict[str, Kpi],
+        figures: dict[str, float | None],
+    ) -> None:  # fmt: skip
         if not sums.backlog_n:
             return
         stale = not sums.backlog_fresh
-        as_of = sums.backlog_as_of
+        as_of = utc(sums.backlog_as_of)
         windows = trends.get("backlog", [])
         desks = sums.backlog_n
         pending, overdue = sums.pending, sums.overdue
@@ -243,7 +286,7 @@ class WallService:
                 found.append(
                     Alarm(district.slug, "offline", "ioc", "alarm", since=district.online_since)
                 )
-            stale_feeds = set()
+            stale_feeds: set[str] = set()
             for kpi in district.kpis.values():
                 if kpi.status in ("alarm", "warn"):
                     value = kpi.share if kpi.share is not None else kpi.value
@@ -257,7 +300,7 @@ class WallService:
         found.sort(key=lambda a: (-a.severity, order[a.district]))
         return found
 
-    def _congested(self, moving: list[Row]) -> list[dict]:
+    def _congested(self, moving: list[WallRow]) -> list[Congested]:
         slowest = heapq.nsmallest(
             LIST_LENGTH, moving, key=lambda r: (r.speed_kmh, -(r.occupancy or 0))
         )
@@ -273,7 +316,7 @@ class WallService:
             for r in slowest
         ]
 
-    def _aps_down(self, down: list[Row]) -> list[dict]:
+    def _aps_down(self, down: list[WallRow]) -> list[ApDown]:
         longest = heapq.nsmallest(2 * LIST_LENGTH, down, key=lambda r: r.state_since or r.ts)
         return [
             {"district": r.district, "name": r.name or r.source, "since": r.state_since or r.ts}
@@ -282,7 +325,7 @@ class WallService:
 
     # --- slower aggregates ------------------------------------------------------
 
-    def _minute_aggregates(self, minute: datetime) -> dict:
+    def _minute_aggregates(self, minute: datetime) -> _Slow:
         """Trends (last hour), 24 h wifi uptime and outages, today's traffic by hour."""
         since = minute - timedelta(minutes=TREND_MINUTES)
         day_start = (
@@ -300,14 +343,14 @@ class WallService:
                 conn, feed="wifi", since=minute - timedelta(hours=23, minutes=minute.minute),
                 until=minute,
             )  # fmt: skip
-        return {
-            "trends": _trends(recent, since, self.areas.slugs),
-            "uptime": {**{r.district: r for r in uptime}, CITY: _city_totals(uptime)},
-            "today": _hourly_flow(today, days=None),
-            "wifi_down_hours": _down_hours(wifi_hours, self.areas.slugs, self.wifi_interval_s),
-        }
+        return _Slow(
+            trends=_trends(recent, since, self.areas.slugs),
+            uptime={**{r.district: r for r in uptime}, CITY: _city_totals(uptime)},
+            today=_hourly_flow(today, days=None),
+            wifi_down_hours=_down_hours(wifi_hours, self.areas.slugs, self.wifi_interval_s),
+        )
 
-    def _usual_profile(self, now: datetime) -> dict:
+    def _usual_profile(self, now: datetime) -> dict[str, dict[int, float]]:
         """Mean traffic flow per local hour over the previous four weeks, per district and city."""
         day_start = (
             now.astimezone(LOCAL_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -322,9 +365,9 @@ class WallService:
 # --- pure helpers (tested directly) -----------------------------------------------
 
 
-def _trends(rows: list[Row], since: datetime, slugs: frozenset[str]) -> dict:
+def _trends(rows: list[StoreRow], since: datetime, slugs: frozenset[str]) -> Trends:
     """Per area and feed, a list of summed rollups per minute (per window for backlog)."""
-    zero = dict.fromkeys(queries.ROLLUP_SUMS, 0.0)
+    zero = dict.fromkeys(ROLLUP_SUMS, 0.0)
     minutes = [since + timedelta(minutes=i) for i in range(TREND_MINUTES)]
     sums: dict[tuple[str, str, datetime], dict[str, float]] = {}
     for row in rows:
@@ -332,9 +375,9 @@ def _trends(rows: list[Row], since: datetime, slugs: frozenset[str]) -> dict:
             continue
         for area in (row.district, CITY):
             bucket = sums.setdefault((area, row.feed, row.minute), dict(zero))
-            for name in queries.ROLLUP_SUMS:
+            for name in ROLLUP_SUMS:
                 bucket[name] += getattr(row, name) or 0.0
-    trends: dict[str, dict[str, list]] = defaultdict(dict)
+    trends: Trends = defaultdict(dict)
     for area in (*slugs, CITY):
         for feed in ("traffic", "wifi"):
             trends[area][feed] = [sums.get((area, feed, m), zero) for m in minutes]
@@ -349,20 +392,13 @@ def _trends(rows: list[Row], since: datetime, slugs: frozenset[str]) -> dict:
     return trends
 
 
-@dataclass(frozen=True)
-class _Totals:
-    district: str
-    n: float
-    up_n: float
-
-
-def _city_totals(rows: list[Row]) -> _Totals | None:
+def _city_totals(rows: list[StoreRow]) -> _Totals | None:
     if not rows:
         return None
     return _Totals(CITY, sum(r.n or 0 for r in rows), sum(r.up_n or 0 for r in rows))
 
 
-def _hourly_flow(hours: list, *, days: int | None) -> dict[str, dict[int, float]]:
+def _hourly_flow(hours: list[HourSums], *, days: int | None) -> dict[str, dict[int, float]]:
     """Mean vehicles/min per local hour of day, per district and for the city (summed)."""
     per_hour: dict[tuple[str, datetime], float] = defaultdict(float)
     for district, hour, minutes, sums in hours:
@@ -378,7 +414,9 @@ def _hourly_flow(hours: list, *, days: int | None) -> dict[str, dict[int, float]
     }
 
 
-def _down_hours(hours: list, slugs: frozenset[str], interval_s: int) -> tuple:
+def _down_hours(
+    hours: list[HourSums], slugs: frozenset[str], interval_s: int
+) -> tuple[tuple[datetime, float], ...]:
     """Mean number of access points down in each of the last 24 hours, city-wide."""
     down: dict[datetime, float] = defaultdict(float)
     for district, hour, minutes, sums in hours:

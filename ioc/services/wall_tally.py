@@ -6,69 +6,103 @@ positions instead of attribute lookups, times compared as stored text on SQLite.
 
 from __future__ import annotations
 
-from collections import namedtuple
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar, overload
 
 from ioc.clock import LOCAL_TZ
-from ioc.store import queries
+from ioc.store.queries import WALL_COLUMNS, WallRow
 from ioc.store.schema import sqlite_datetime_text
 
 HOTLINE_PREFIX = "hotline-1022"  # desks of the citizens' hotline 1022
+# A time as the store hands it over: text on SQLite (queries.latest_for_wall), else UTC.
+Stamp = datetime | str
 
 
+@dataclass(slots=True, eq=False)
 class Sums:
-    """Running sums of one district (or the city) over its sources' newest readings."""
+    """Running sums of one district (or the city) over its sources' newest readings.
 
-    __slots__ = (
-        "traffic_n", "traffic_fresh", "traffic_as_of", "vehicles", "flow", "speed_x_vehicles",
-        "speed_sum", "wifi_n", "wifi_fresh", "wifi_up", "wifi_as_of", "backlog_n",
-        "backlog_fresh", "backlog_as_of", "pending", "overdue", "received", "resolved",
-        "on_time", "hotline_n", "hotline_pending", "hotline_overdue", "hotline_received",
-        "hotline_resolved",
-    )  # fmt: skip
-    TIMES = frozenset({"traffic_as_of", "wifi_as_of", "backlog_as_of"})
+    The times (``TIMES``) are as stored; ``utc`` reads them.
+    """
 
-    def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, None if name in self.TIMES else 0)
+    TIMES: ClassVar[frozenset[str]] = frozenset({"traffic_as_of", "wifi_as_of", "backlog_as_of"})
+
+    traffic_n: int = 0
+    traffic_fresh: int = 0
+    traffic_as_of: Stamp | None = None
+    vehicles: int = 0
+    flow: float = 0
+    speed_x_vehicles: float = 0
+    speed_sum: float = 0
+    wifi_n: int = 0
+    wifi_fresh: int = 0
+    wifi_up: int = 0
+    wifi_as_of: Stamp | None = None
+    backlog_n: int = 0
+    backlog_fresh: int = 0
+    backlog_as_of: Stamp | None = None
+    pending: int = 0
+    overdue: int = 0
+    received: int = 0
+    resolved: int = 0
+    on_time: int = 0
+    hotline_n: int = 0
+    hotline_pending: int = 0
+    hotline_overdue: int = 0
+    hotline_received: int = 0
+    hotline_resolved: int = 0
 
     def merge(self, other: Sums) -> None:
         """Add another area's sums (the city is the sum of its districts)."""
-        for name in self.__slots__:
+        for name in (f.name for f in fields(self)):
             mine, theirs = getattr(self, name), getattr(other, name)
             if name in self.TIMES:
+                # Stored text sorts as time does (sqlite_datetime_text).
                 setattr(self, name, max(filter(None, (mine, theirs)), default=None))
             else:
                 setattr(self, name, mine + theirs)
 
 
-WallRow = namedtuple("WallRow", queries.WALL_COLUMNS)
+@dataclass(slots=True)
+class Cutoffs:
+    """The oldest believable report time per feed, as stored (compared, never converted)."""
+
+    wifi: Stamp
+    backlog: Stamp
+    hold: Callable[[int], Stamp]  # traffic's, for a source's reporting interval
+    traffic: dict[int, Stamp] = field(default_factory=dict)  # hold's answers, filled lazily
+
+
 # Positions in the plain tuples of queries.latest_for_wall (hot loop: no attribute lookups).
 (DISTRICT, FEED, SOURCE, _NAME, TS, INTERVAL, VEHICLES, SPEED, _OCCUPANCY, UP, STATE_SINCE,
- PENDING, OVERDUE, RECEIVED, RESOLVED, ON_TIME) = range(len(queries.WALL_COLUMNS))  # fmt: skip
+ PENDING, OVERDUE, RECEIVED, RESOLVED, ON_TIME) = range(len(WALL_COLUMNS))  # fmt: skip
 
 
 class Tally:
     """One pass over every source's newest reading: sums per district, lists for the scenes."""
 
-    def __init__(self, slugs: frozenset[str], cutoffs: dict, today, as_text: bool) -> None:
+    def __init__(self, slugs: frozenset[str], cutoffs: Cutoffs, today: date, as_text: bool) -> None:
         self.sums = {slug: Sums() for slug in slugs}
         self.cutoffs = cutoffs
         self.as_text = as_text
         # The local day starts at this UTC instant: "today" by comparison, not conversion.
         midnight = datetime.combine(today, datetime.min.time(), LOCAL_TZ).astimezone(UTC)
-        self.today_from = sqlite_datetime_text(midnight) if as_text else midnight
-        self.moving: list = []  # fresh traffic sources
-        self.down: list = []  # fresh access points reporting down
+        self.today_from: Stamp = sqlite_datetime_text(midnight) if as_text else midnight
+        self._moving: list[tuple[Any, ...]] = []  # fresh traffic sources
+        self._down: list[tuple[Any, ...]] = []  # fresh access points reporting down
+        self.moving: list[WallRow] = []  # the same, named by finish()
+        self.down: list[WallRow] = []
 
-    def _traffic_cutoff(self, interval_s: int):
-        cut = self.cutoffs["traffic"].get(interval_s)
+    def _traffic_cutoff(self, interval_s: int) -> Stamp:
+        cut = self.cutoffs.traffic.get(interval_s)
         if cut is None:
-            cut = self.cutoffs["hold"](interval_s)
-            self.cutoffs["traffic"][interval_s] = cut
+            cut = self.cutoffs.hold(interval_s)
+            self.cutoffs.traffic[interval_s] = cut
         return cut
 
-    def add(self, row: tuple) -> None:
+    def add(self, row: tuple[Any, ...]) -> None:
         """Count one source's newest reading in its district."""
         sums = self.sums.get(row[DISTRICT])
         if sums is None:
@@ -85,27 +119,28 @@ class Tally:
                 sums.flow += vehicles * 60 / row[INTERVAL]
                 sums.speed_x_vehicles += speed * vehicles
                 sums.speed_sum += speed
-                self.moving.append(row)
+                self._moving.append(row)
         elif feed == "wifi":
             sums.wifi_n += 1
             if sums.wifi_as_of is None or ts > sums.wifi_as_of:
                 sums.wifi_as_of = ts
-            if ts >= self.cutoffs["wifi"]:
+            if ts >= self.cutoffs.wifi:
                 sums.wifi_fresh += 1
                 if row[UP]:
                     sums.wifi_up += 1
                 else:
-                    self.down.append(row)
+                    self._down.append(row)
         else:
             self._backlog(sums, row, ts)
 
-    def _backlog(self, sums: Sums, row: tuple, ts) -> None:
+    def _backlog(self, sums: Sums, row: tuple[Any, ...], ts: Any) -> None:
+        # ts: the row's Stamp, of the one kind (text or datetime) the whole tally has.
         # Work does not vanish when a desk goes quiet: every desk's last count
         # stands. "Today" counters count only if reported today (local time).
         sums.backlog_n += 1
         if sums.backlog_as_of is None or ts > sums.backlog_as_of:
             sums.backlog_as_of = ts
-        if ts >= self.cutoffs["backlog"]:
+        if ts >= self.cutoffs.backlog:
             sums.backlog_fresh += 1
         sums.pending += row[PENDING] or 0
         sums.overdue += row[OVERDUE] or 0
@@ -123,16 +158,11 @@ class Tally:
                 sums.hotline_resolved += row[RESOLVED] or 0
 
     def finish(self) -> None:
-        """Name the listed rows' fields; turn stored text times into UTC datetimes (SQLite)."""
-        self.moving = [self._named(row) for row in self.moving]
-        self.down = [self._named(row) for row in self.down]
-        if not self.as_text:
-            return
-        for sums in self.sums.values():
-            for name in Sums.TIMES:
-                setattr(sums, name, utc(getattr(sums, name)))
+        """Name the listed rows' fields, their stored text times as UTC datetimes (SQLite)."""
+        self.moving = [self._named(row) for row in self._moving]
+        self.down = [self._named(row) for row in self._down]
 
-    def _named(self, row: tuple) -> WallRow:
+    def _named(self, row: tuple[Any, ...]) -> WallRow:
         named = WallRow._make(row)
         if self.as_text:
             named = named._replace(ts=utc(named.ts), state_since=utc(named.state_since))
@@ -146,8 +176,14 @@ class Tally:
         return total
 
 
-def utc(value):
-    """A stored SQLite time text as a UTC datetime (None stays None)."""
+@overload
+def utc(value: Stamp) -> datetime: ...
+@overload
+def utc(value: Stamp | None) -> datetime | None: ...
+
+
+def utc(value: Stamp | None) -> datetime | None:
+    """A stored SQLite time text as a UTC datetime (a datetime stays, None stays None)."""
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(value).replace(tzinfo=UTC)

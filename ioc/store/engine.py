@@ -5,14 +5,17 @@ from __future__ import annotations
 import fcntl
 import logging
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -48,7 +51,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets web readers read while the ingestor writes; NORMAL is durable
     # across application crashes and loses at most the last commits on power loss.
@@ -59,8 +62,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def driver_cursor(conn: Connection) -> DBAPICursor:
+    """A cursor of the driver itself, for the SQLite fast paths that bind plain tuples."""
+    dbapi_connection = conn.connection.dbapi_connection
+    assert dbapi_connection is not None  # None only once the connection is invalidated
+    return dbapi_connection.cursor()
+
+
 @contextmanager
-def private_schema(url: str, prefix: str):
+def private_schema(url: str, prefix: str) -> Iterator[str]:
     """Yield a PostgreSQL URL bound to a new, empty schema; drop it afterwards.
 
     For tests and benchmarks that need a fresh store on a shared server.
@@ -87,7 +97,7 @@ def alembic_config(engine: Engine) -> Config:
 
 
 @contextmanager
-def _migration_lock(engine: Engine):
+def _migration_lock(engine: Engine) -> Iterator[None]:
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from ioc.model.metric import Outcome
+from ioc.store.dialect import dialect_insert
 from ioc.store.schema import metric_state, metric_values
-from ioc.store.writes import dialect_insert
 
 
-def record_metric(conn: Connection, outcome) -> None:
+def record_metric(conn: Connection, outcome: Outcome) -> None:
     """Keep one metric evaluation: its values when it succeeded, and the metric's state."""
     if outcome.error is None and outcome.values:
         statement = dialect_insert(conn, metric_values)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, case, func, select
+from sqlalchemy import ColumnElement, Connection, Row, case, func, select
 
+from ioc.store.engine import driver_cursor
 from ioc.store.schema import (
     ROLLUP_SUMS,
     SOURCE_HOUR_MAXES,
@@ -23,8 +26,13 @@ from ioc.store.schema import (
     source_hours,
 )
 
+# A row of a select: its columns by name, values as stored.
+StoreRow = Row[*tuple[Any, ...]]
+# One district's sums of one feed over one UTC hour: (district, hour, minutes with data, sums).
+HourSums = tuple[str, datetime, int, dict[str, float]]
 
-def latest_by_source(conn: Connection, *, district: str | None = None) -> list[Row]:
+
+def latest_by_source(conn: Connection, *, district: str | None = None) -> list[StoreRow]:
     """Each source's newest reading, for one district or all."""
     query = select(latest).order_by(latest.c.district, latest.c.feed, latest.c.source)
     if district is not None:
@@ -32,14 +40,31 @@ def latest_by_source(conn: Connection, *, district: str | None = None) -> list[R
     return list(conn.execute(query))
 
 
-WALL_COLUMNS = (
-    "district", "feed", "source", "name", "ts", "interval_s", "vehicles", "speed_kmh",
-    "occupancy", "up", "state_since", "pending", "overdue", "received_today", "resolved_today",
-    "resolved_on_time_today",
-)  # fmt: skip
+class WallRow(NamedTuple):
+    """A source's newest reading as the wall reads it (times as UTC datetimes, once named)."""
+
+    district: str
+    feed: str
+    source: str
+    name: str | None
+    ts: datetime
+    interval_s: int | None
+    vehicles: int | None
+    speed_kmh: float | None
+    occupancy: float | None
+    up: bool | None
+    state_since: datetime | None
+    pending: int | None
+    overdue: int | None
+    received_today: int | None
+    resolved_today: int | None
+    resolved_on_time_today: int | None
 
 
-def latest_for_wall(conn: Connection) -> tuple[list[tuple], bool]:
+WALL_COLUMNS = WallRow._fields
+
+
+def latest_for_wall(conn: Connection) -> tuple[Sequence[tuple[Any, ...]], bool]:
     """Every source's newest reading as plain tuples of WALL_COLUMNS, in no order.
 
     On SQLite the rows come straight from the driver with the times as the
@@ -48,7 +73,7 @@ def latest_for_wall(conn: Connection) -> tuple[list[tuple], bool]:
     the times are UTC datetimes.
     """
     if conn.dialect.name == "sqlite":
-        cursor = conn.connection.dbapi_connection.cursor()
+        cursor = driver_cursor(conn)
         try:
             cursor.execute(f"SELECT {', '.join(WALL_COLUMNS)} FROM latest")
             return cursor.fetchall(), True
@@ -58,7 +83,7 @@ def latest_for_wall(conn: Connection) -> tuple[list[tuple], bool]:
     return [tuple(row) for row in conn.execute(query)], False
 
 
-def statuses(conn: Connection) -> dict[str, Row]:
+def statuses(conn: Connection) -> dict[str, StoreRow]:
     """Each district IOC's newest presence report, by district."""
     return {row.district: row for row in conn.execute(select(district_status))}
 
@@ -68,12 +93,12 @@ def counters(conn: Connection) -> dict[str, int]:
     return {row.name: int(row.value) for row in conn.execute(select(ingest_counters))}
 
 
-def ingestor_heartbeats(conn: Connection) -> list[Row]:
+def ingestor_heartbeats(conn: Connection) -> list[StoreRow]:
     """Every ingestor that has written a heartbeat."""
     return list(conn.execute(select(ingestors).order_by(ingestors.c.ingestor_id)))
 
 
-def store_refusals(conn: Connection, *, since: datetime) -> tuple[int, Row | None]:
+def store_refusals(conn: Connection, *, since: datetime) -> tuple[int, StoreRow | None]:
     """How many messages the store refused since a time, and the newest of them."""
     refused = (dead_letters.c.reason == "store_refused", dead_letters.c.received_at >= since)
     count = conn.execute(select(func.count()).select_from(dead_letters).where(*refused))
@@ -86,7 +111,7 @@ def store_refusals(conn: Connection, *, since: datetime) -> tuple[int, Row | Non
     return int(count.scalar_one()), newest
 
 
-def wifi_history(conn: Connection, *, district: str, since: datetime) -> list[Row]:
+def wifi_history(conn: Connection, *, district: str, since: datetime) -> list[StoreRow]:
     """Access point reports of a district from a time on, ordered per source by time."""
     query = (
         select(readings.c.source, readings.c.ts, readings.c.up)
@@ -101,13 +126,15 @@ def count_readings(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(readings)).scalar_one())
 
 
-def rollup_minutes(conn: Connection, *, since: datetime, until: datetime) -> list[Row]:
+def rollup_minutes(conn: Connection, *, since: datetime, until: datetime) -> list[StoreRow]:
     """Per-minute rollups of every district and feed in [since, until)."""
     query = select(rollups).where(rollups.c.minute >= since, rollups.c.minute < until)
     return list(conn.execute(query))
 
 
-def rollup_totals(conn: Connection, *, feed: str, since: datetime, until: datetime) -> list[Row]:
+def rollup_totals(
+    conn: Connection, *, feed: str, since: datetime, until: datetime
+) -> list[StoreRow]:
     """Per-district sums of one feed's rollups in [since, until)."""
     query = (
         select(
@@ -120,7 +147,7 @@ def rollup_totals(conn: Connection, *, feed: str, since: datetime, until: dateti
     return list(conn.execute(query))
 
 
-def _hour_of(conn: Connection, column):
+def _hour_of(conn: Connection, column: ColumnElement[Any]) -> ColumnElement[Any]:
     # Hour buckets in SQL, so 28 days of minutes come back as 28 x 24 rows.
     # UTC hours are local hours in Asia/Ho_Chi_Minh (UTC+7, no daylight saving).
     if conn.dialect.name == "postgresql":
@@ -128,7 +155,7 @@ def _hour_of(conn: Connection, column):
     return func.substr(column, 1, 13)  # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff"
 
 
-def _as_hour(value) -> datetime:
+def _as_hour(value: datetime | str) -> datetime:
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC)
     return datetime.strptime(value, "%Y-%m-%d %H").replace(tzinfo=UTC)
@@ -141,7 +168,7 @@ def rollup_hours(
     since: datetime,
     until: datetime,
     district: str | None = None,
-) -> list[tuple[str, datetime, int, dict[str, float]]]:
+) -> list[HourSums]:
     """Per-district, per-UTC-hour sums of one feed: (district, hour, minutes with data, sums).
 
     Whole hours come from ``rollups_hour``; a part-hour at either end of the range
@@ -167,7 +194,9 @@ def rollup_hours(
     return found
 
 
-def _minute_hours(conn, feed, since, until, district) -> list:
+def _minute_hours(
+    conn: Connection, feed: str, since: datetime, until: datetime, district: str | None
+) -> list[HourSums]:
     """rollup_hours summed from the per-minute rows (for part-hours)."""
     hour = _hour_of(conn, rollups.c.minute).label("hour")
     query = (
@@ -182,21 +211,23 @@ def _minute_hours(conn, feed, since, until, district) -> list:
     )
     if district is not None:
         query = query.where(rollups.c.district == district)
-    found = []
+    found: list[HourSums] = []
     for row in conn.execute(query).mappings():
         sums = {name: float(row[name] or 0) for name in ROLLUP_SUMS}
         found.append((row["district"], _as_hour(row["hour"]), int(row["minutes"]), sums))
     return found
 
 
-def metric_states(conn: Connection) -> dict[str, Row]:
+def metric_states(conn: Connection) -> dict[str, StoreRow]:
     """Each metric's last attempt, success and error."""
     return {row.metric_id: row for row in conn.execute(select(metric_state))}
 
 
-def metric_latest_values(conn: Connection, states: dict[str, Row]) -> dict[str, dict[str, float]]:
+def metric_latest_values(
+    conn: Connection, states: dict[str, StoreRow]
+) -> dict[str, dict[str, float | None]]:
     """The values of each metric's last successful evaluation, by district ("" = city)."""
-    found: dict[str, dict[str, float]] = {}
+    found: dict[str, dict[str, float | None]] = {}
     pairs = [(m, s.last_success_at) for m, s in states.items() if s.last_success_at is not None]
     for metric_id, at in pairs:
         query = select(metric_values.c.district, metric_values.c.value).where(
@@ -211,7 +242,7 @@ def metric_latest_values(conn: Connection, states: dict[str, Row]) -> dict[str, 
 
 def district_minutes(
     conn: Connection, *, district: str, feed: str, since: datetime, until: datetime
-) -> list[Row]:
+) -> list[StoreRow]:
     """One district's per-minute rollups of one feed in [since, until), in time order."""
     query = (
         select(rollups)
@@ -226,7 +257,7 @@ def district_minutes(
     return list(conn.execute(query))
 
 
-def _raw_sums():
+def _raw_sums() -> dict[str, ColumnElement[Any]]:
     """Per-source sums of raw readings, in the columns of ``source_hours``."""
     r = readings.c
     return {
@@ -275,7 +306,7 @@ def source_totals(
             .where(h.district == district, h.feed == feed, h.hour >= since, h.hour < until)
             .group_by(h.source)
         )
-    found = {}
+    found: dict[str, dict[str, float]] = {}
     for row in conn.execute(query).mappings():
         found[row["source"]] = {k: float(v or 0) for k, v in row.items() if k != "source"}
     return found
@@ -290,7 +321,7 @@ def source_hour_rows(
     until: datetime,
     source: str | None = None,
     down_only: bool = False,
-) -> list[Row]:
+) -> list[StoreRow]:
     """Hourly per-source rollups of one district and feed in [since, until), by source and hour.
 
     ``down_only``: only the hours with a "down" report (outages), which are few.
@@ -310,7 +341,7 @@ def source_hour_rows(
 
 def source_readings(
     conn: Connection, *, district: str, feed: str, source: str, since: datetime, until: datetime
-) -> list[Row]:
+) -> list[StoreRow]:
     """One source's raw readings in [since, until), in time order."""
     r = readings.c
     query = (
@@ -327,7 +358,7 @@ def source_readings(
     return list(conn.execute(query))
 
 
-def latest_of(conn: Connection, *, district: str, feed: str, source: str) -> Row | None:
+def latest_of(conn: Connection, *, district: str, feed: str, source: str) -> StoreRow | None:
     """One source's newest reading, or None."""
     query = select(latest).where(
         latest.c.district == district, latest.c.feed == feed, latest.c.source == source
@@ -335,7 +366,9 @@ def latest_of(conn: Connection, *, district: str, feed: str, source: str) -> Row
     return conn.execute(query).first()
 
 
-def dead_letters_of_topic(conn: Connection, *, topic: str, limit: int = 20) -> tuple[int, list]:
+def dead_letters_of_topic(
+    conn: Connection, *, topic: str, limit: int = 20
+) -> tuple[int, list[StoreRow]]:
     """How many messages on one topic were rejected, and the newest of them."""
     count = conn.execute(
         select(func.count()).select_from(dead_letters).where(dead_letters.c.topic == topic)

@@ -7,12 +7,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
-from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, case, delete, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Connection, case, delete, func, literal, select
 
 from ioc.contract import Reading, StatusReport
+from ioc.store.dialect import dialect_insert, execute_many
+from ioc.store.engine import driver_cursor
 from ioc.store.schema import (
     ROLLUP_SUMS,
     SOURCE_HOUR_MAXES,
@@ -32,22 +33,12 @@ from ioc.store.schema import (
 )
 
 
-def dialect_insert(conn: Connection, table: Table) -> Insert:
-    """An INSERT of the connection's dialect, with its ON CONFLICT clauses."""
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {dialect}")
-
-
-def _key(reading: Reading) -> tuple:
+def _key(reading: Reading) -> tuple[str, str, str, datetime]:
     return (reading.district, reading.feed, reading.source, reading.ts)
 
 
-def _row(reading: Reading, received_at: datetime) -> dict:
-    row = dict.fromkeys(VALUE_COLUMNS)
+def _row(reading: Reading, received_at: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(VALUE_COLUMNS)
     row.update(reading.values)
     row.update(
         district=reading.district,
@@ -61,7 +52,6 @@ def _row(reading: Reading, received_at: datetime) -> dict:
     return row
 
 
-DATETIME_COLUMNS = frozenset({"ts", "received_at", "state_since", "since", "minute"})
 # SQLite allows 32,766 bound parameters per statement (3.32 and later).
 SQLITE_MAX_PARAMS = 32_766
 READING_COLUMNS = ("district", "feed", "source", "ts", "received_at", "seq", "name",
@@ -72,7 +62,7 @@ def insert_readings(
     conn: Connection, batch: Sequence[Reading], *, received_at: datetime
 ) -> list[Reading]:
     """Insert readings not stored before; return those that were new."""
-    unique: dict[tuple, Reading] = {}
+    unique: dict[tuple[str, str, str, datetime], Reading] = {}
     for reading in batch:
         unique.setdefault(_key(reading), reading)
     if not unique:
@@ -90,12 +80,12 @@ def insert_readings(
 
 
 def _insert_readings_sqlite(
-    conn: Connection, unique: dict[tuple, Reading], received_at: datetime
+    conn: Connection, unique: dict[tuple[str, str, str, datetime], Reading], received_at: datetime
 ) -> list[Reading]:
     # SQLAlchemy's per-row processing cost more than SQLite itself (about 50 of
     # the 70 us a message took): bind plain tuples on the driver's cursor.
     received = sqlite_datetime_text(received_at)
-    by_text: dict[tuple, Reading] = {}
+    by_text: dict[tuple[str, str, str, str], Reading] = {}
     rows = []
     for reading in unique.values():
         ts = sqlite_datetime_text(reading.ts)
@@ -104,7 +94,7 @@ def _insert_readings_sqlite(
         rows.append((reading.district, reading.feed, reading.source, ts, received, reading.seq,
                      reading.name, *[values.get(name) for name in VALUE_COLUMNS]))  # fmt: skip
     per_statement = SQLITE_MAX_PARAMS // len(READING_COLUMNS)
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = driver_cursor(conn)
     new: list[Reading] = []
     try:
         for start in range(0, len(rows), per_statement):
@@ -126,35 +116,12 @@ def _sqlite_insert_sql(count: int) -> str:
     )
 
 
-def _execute_many(conn: Connection, statement, rows: list[dict]) -> None:
-    """Run one statement for many rows; on SQLite, compiled once and bound as tuples."""
-    if conn.dialect.name != "sqlite":
-        conn.execute(statement, rows)
-        return
-    compiled = statement.compile(dialect=conn.dialect)
-    names = compiled.positiontup
-    pick = itemgetter(*names)
-    times = [index for index, name in enumerate(names) if name in DATETIME_COLUMNS]
-    params = []
-    for row in rows:
-        values = list(pick(row))
-        for index in times:
-            if values[index] is not None:
-                values[index] = sqlite_datetime_text(values[index])
-        params.append(values)
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.executemany(compiled.string, params)
-    finally:
-        cursor.close()
-
-
 def upsert_latest(conn: Connection, new: Iterable[Reading], *, received_at: datetime) -> None:
     """Keep each source's newest reading; an older, late reading never overwrites a newer one."""
-    newest: dict[tuple, Reading] = {}
-    first_ts: dict[tuple, datetime] = {}
+    newest: dict[tuple[str, str, str], Reading] = {}
+    first_ts: dict[tuple[str, str, str], datetime] = {}
     # wifi: where the last run of equal up/down values in this batch began.
-    run_start: dict[tuple, datetime] = {}
+    run_start: dict[tuple[str, str, str], datetime] = {}
     for reading in sorted(new, key=lambda r: r.ts):
         key = (reading.district, reading.feed, reading.source)
         previous = newest.get(key)
@@ -164,14 +131,17 @@ def upsert_latest(conn: Connection, new: Iterable[Reading], *, received_at: date
         newest[key] = reading
     # A source whose state changed inside this batch takes the batch's run start;
     # otherwise the stored state_since stands unless the stored state differs.
-    carried, changed = [], []
+    carried: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for key, reading in newest.items():
         row = _row(reading, received_at)
         row["state_since"] = run_start[key] if reading.feed == "wifi" else None
         (changed if run_start[key] != first_ts[key] else carried).append(row)
     statement = dialect_insert(conn, latest)
     excluded = statement.excluded
-    update = {name: excluded[name] for name in ("ts", "received_at", "seq", *VALUE_COLUMNS)}
+    update: dict[str, ColumnElement[Any]] = {
+        name: excluded[name] for name in ("ts", "received_at", "seq", *VALUE_COLUMNS)
+    }
     update["name"] = case((excluded.name.is_(None), latest.c.name), else_=excluded.name)
     for rows, since in (
         (
@@ -181,7 +151,7 @@ def upsert_latest(conn: Connection, new: Iterable[Reading], *, received_at: date
         (changed, excluded.state_since),
     ):
         if rows:
-            _execute_many(
+            execute_many(
                 conn,
                 statement.on_conflict_do_update(
                     index_elements=["district", "feed", "source"],
@@ -197,9 +167,11 @@ def minute_of(ts: datetime) -> datetime:
     return ts.replace(second=0, microsecond=0)
 
 
-def rollup_sums(new: Iterable[Reading]) -> dict[tuple, dict[str, float]]:
+def rollup_sums(new: Iterable[Reading]) -> dict[tuple[str, str, datetime], dict[str, float]]:
     """Sum new readings per (district, feed, minute)."""
-    sums: dict[tuple, dict[str, float]] = defaultdict(lambda: dict.fromkeys(ROLLUP_SUMS, 0.0))
+    sums: dict[tuple[str, str, datetime], dict[str, float]] = defaultdict(
+        lambda: dict.fromkeys(ROLLUP_SUMS, 0.0)
+    )
     for reading in new:
         bucket = sums[(reading.district, reading.feed, minute_of(reading.ts))]
         values = reading.values
@@ -297,10 +269,12 @@ _DAY_COUNTERS = {
 }
 
 
-def source_hour_sums(new: Iterable[Reading]) -> dict[tuple, dict[str, float]]:
+def source_hour_sums(
+    new: Iterable[Reading],
+) -> dict[tuple[str, str, str, datetime], dict[str, float]]:
     """Sum new readings per (district, feed, source, hour); keep the day counters' highest."""
     empty = dict.fromkeys((*SOURCE_HOUR_SUMS, *SOURCE_HOUR_MAXES), 0.0)
-    sums: dict[tuple, dict[str, float]] = {}
+    sums: dict[tuple[str, str, str, datetime], dict[str, float]] = {}
     for reading in new:
         key = (reading.district, reading.feed, reading.source, hour_of(reading.ts))
         bucket = sums.get(key)
