@@ -41,7 +41,12 @@ def create_app(
     build_id()  # digest the served files once, at start, not on a wall's first ping
     areas = areas or load_areas(settings.areas_file)
     app = dash.Dash(
-        "ioc",
+        # Dash names a page module after its folder's path below the project root that
+        # this name points at: "app" (app.py's folder) makes them pages.wall, pages.district
+        # and pages.status, the names the rest of the code imports them by. The server
+        # keeps the name "ioc" (its logger).
+        "app",
+        server=flask.Flask("ioc"),
         use_pages=True,
         pages_folder=str(PAGES),
         assets_folder=str(ROOT / "assets"),
