@@ -31,7 +31,7 @@ from feeds.mqtt import port_is_free
 from ioc.config import configure_logging
 
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: feeds/demo/ is two floors down
 USERNAME = "ioc"
 # amqtt loads plugins by dotted path; the child runs as __main__, so spell it out.
 AUTH_PLUGIN = "feeds.demo.broker.PasswordAuthPlugin"
