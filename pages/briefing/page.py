@@ -7,15 +7,13 @@ other API error).
 
 from __future__ import annotations
 
-from html import escape
-from urllib.parse import urlencode
-
 import flask
 
 from ioc.i18n import normalise_lang, t
 from ioc.model.snapshot import StoredSnapshot
 from ioc.scope import Scope, viewer_scope
 from ioc.services.container import get_services
+from widgets.briefing_list import frame, message_body
 
 ID_DIGITS = 12  # the longest snapshot id a URL may name
 
@@ -56,41 +54,14 @@ def is_api() -> bool:
 
 def page(body: str, lang: str, status: int = 200, title: str = "") -> flask.Response:
     """A whole briefing page around ``body`` (HTML already escaped)."""
-    title = title or t("brief_page_title", lang)
-    text = (
-        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
-        f"<title>{escape(title)} — IOC Cần Thơ</title>"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<link rel="stylesheet" href="/assets/fonts.css">'
-        '<link rel="stylesheet" href="/assets/briefing/briefing.css"></head>'
-        f'<body class="briefing-list"><main class="sheet">{body}</main></body></html>'
-    )
-    response = flask.make_response(text, status)
+    response = flask.make_response(frame(body, lang, title or t("brief_page_title", lang)), status)
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     return response
 
 
 def message_page(message: str, lang: str, status: int, detail: str = "") -> flask.Response:
     """A page that says one thing (an error, a refusal), with the way back to the list."""
-    back = f'<a href="/briefing?lang={lang}">{escape(t("brief_back", lang))}</a>'
-    more = f"<p>{escape(detail)}</p>" if detail else ""
-    return page(f"{top(lang)}<h1>{escape(message)}</h1>{more}<p>{back}</p>", lang, status)
-
-
-def top(lang: str, path: str = "/briefing", query: dict | None = None) -> str:
-    """The navigation bar: home, wall, briefing, the other language."""
-    other = "en" if lang == "vi" else "vi"
-    switch = urlencode({**(query or {}), "lang": other})
-    return (
-        '<nav class="top">'
-        f'<a class="brand" href="/?lang={lang}">IOC Cần Thơ</a>'
-        f'<a href="/wall?lang={lang}">{escape(t("wall_link", lang))}</a>'
-        f'<a href="/briefing?lang={lang}"><b>{escape(t("brief_nav", lang))}</b></a>'
-        '<span class="spacer"></span>'
-        f'<a href="{path}?{escape(switch)}" hreflang="{other}">'
-        f"{'English' if other == 'en' else 'Tiếng Việt'}</a>"
-        "</nav>"
-    )
+    return page(message_body(message, lang, detail), lang, status)
 
 
 def json_error(status: int, message: str, **extra: object) -> flask.Response:
