@@ -10,5 +10,6 @@ and its filters), ``page`` (the page frame, who may see which snapshot, refusals
 ``guard`` (the one check before every state-changing request: same origin, JSON, the
 form token, ``limits``' rate), ``pdf`` (printing with headless Chromium) and ``pdf_pool``
 (a cap, a queue and a cache for it). How it looks: ``widgets.briefing`` (the document),
-with ``briefing_blocks``, ``briefing_charts``, ``briefing_compare`` and ``briefing_pieces``.
+with ``briefing_blocks``, ``briefing_charts``, ``briefing_compare`` and ``briefing_pieces``;
+the list page and the pages' frame: ``widgets.briefing_list``.
 """
