@@ -23,6 +23,7 @@ from ioc.services.container import Services, get_services
 from widgets.district_controls import range_caption, range_controls, tabs
 from widgets.district_header import kpi_cards
 from widgets.district_page import tab_body
+from widgets.nav import other_lang, place_href, switch_label
 
 HEADER_REFRESH_MS = 30_000
 
@@ -121,16 +122,15 @@ def district_layout(services: Services, view: DistrictView, scope: Scope) -> htm
 
 
 def _top_bar(view: DistrictView, lang: str, demo: bool) -> html.Nav:
-    other = "en" if lang == "vi" else "vi"
     return html.Nav(
         [
-            dcc.Link(t("app_title", lang), href=f"/?lang={lang}", className="top-brand"),
+            dcc.Link(t("app_title", lang), href=place_href("home", lang), className="top-brand"),
             html.Span(t("demo_label", lang), className="demo-label", hidden=not demo),
             html.Span(className="spacer"),
-            html.A(t("back_to_wall", lang), href=f"/wall?lang={lang}"),
-            html.A(t("brief_nav", lang), href=f"/briefing?lang={lang}"),
-            dcc.Link(t("language", lang), href=view.href(lang=other), className="lang-switch",
-                     id="district-lang"),
+            html.A(t("back_to_wall", lang), href=place_href("wall", lang)),
+            html.A(t("brief_nav", lang), href=place_href("briefing", lang)),
+            dcc.Link(switch_label(lang), href=view.href(lang=other_lang(lang)),
+                     className="lang-switch", id="district-lang"),
         ],
         className="top-bar",
     )  # fmt: skip
@@ -147,8 +147,8 @@ def _refusal(
     ]
     return html.Div(
         [
-            html.Nav(dcc.Link(t("app_title", lang), href=f"/?lang={lang}", className="top-brand"),
-                     className="top-bar"),
+            html.Nav(dcc.Link(t("app_title", lang), href=place_href("home", lang),
+                              className="top-brand"), className="top-bar"),
             html.Main(
                 [
                     html.P(str(code), className="refusal-code"),

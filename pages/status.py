@@ -14,6 +14,7 @@ from ioc.i18n import normalise_lang, t
 from ioc.i18n.format import local_time
 from ioc.scope import Scope, scoped_callback, scoped_layout
 from ioc.services.container import get_services
+from widgets.nav import place_href, switch_href, switch_label
 from widgets.status_table import ingest_summary, status_table
 
 dash.register_page(__name__, path="/", title="IOC Cần Thơ", name="status")
@@ -26,7 +27,6 @@ def layout(scope: Scope, /, lang: str | None = None, **_query) -> html.Div:
     """Build the page; a visit gets fresh data straight away."""
     services = get_services()
     lang = normalise_lang(lang, services.settings.lang)
-    other = "en" if lang == "vi" else "vi"
     return html.Div(
         [
             dcc.Store(id="status-lang", data=lang),
@@ -35,7 +35,9 @@ def layout(scope: Scope, /, lang: str | None = None, **_query) -> html.Div:
                 [
                     html.H1(t("app_title", lang)),
                     html.H2(t("status_title", lang)),
-                    html.A(t("language", lang), href=f"/?lang={other}", className="lang-switch"),
+                    html.A(
+                        switch_label(lang), href=switch_href("/", lang), className="lang-switch"
+                    ),
                 ],
                 className="status-header",
             ),
@@ -47,9 +49,9 @@ def layout(scope: Scope, /, lang: str | None = None, **_query) -> html.Div:
             html.Div(render(lang, scope), id="status-body"),
             html.Footer(
                 [
-                    html.A(t("wall_link", lang), href=f"/wall?lang={lang}"),
+                    html.A(t("wall_link", lang), href=place_href("wall", lang)),
                     " · ",
-                    html.A(t("brief_page_title", lang), href=f"/briefing?lang={lang}"),
+                    html.A(t("brief_page_title", lang), href=place_href("briefing", lang)),
                     " · ",
                     t("api_links", lang),
                     ": ",

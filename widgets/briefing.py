@@ -33,6 +33,7 @@ from widgets.briefing_blocks import (
 from widgets.briefing_charts import traffic_chart, wifi_chart
 from widgets.briefing_compare import compare_block
 from widgets.briefing_pieces import section
+from widgets.nav import switch_href, switch_label
 
 ROOT = Path(__file__).resolve().parent.parent
 CSS_FILE = ROOT / "assets" / "briefing" / "briefing.css"
@@ -96,7 +97,6 @@ def snapshot_toolbar(snapshot_id: int, lang: str, query: dict[str, str], *, has_
     """
     base = f"/briefing/{snapshot_id}"
     keep = urlencode({**query, "lang": lang})
-    other = "en" if lang == "vi" else "vi"
     pdf = (
         f'<a class="btn" id="export-pdf" href="{base}/export.pdf?{escape(keep)}">'
         f"{escape(t('brief_export_pdf', lang))}</a>"
@@ -107,8 +107,7 @@ def snapshot_toolbar(snapshot_id: int, lang: str, query: dict[str, str], *, has_
     return (
         '<nav class="toolbar">'
         f'<a href="/briefing?lang={lang}">← {escape(t("brief_back", lang))}</a>'
-        f'<a href="{base}?{escape(urlencode({**query, "lang": other}))}">'
-        f"{'English' if other == 'en' else 'Tiếng Việt'}</a>"
+        f'<a href="{escape(switch_href(base, lang, query))}">{escape(switch_label(lang))}</a>'
         f'<form method="get" action="{base}">'
         f'<input type="hidden" name="lang" value="{lang}">'
         '<label for="compare" style="margin:0;color:#fff">'

@@ -11,6 +11,7 @@ from ioc.i18n import t
 from ioc.i18n.format import local_stamp
 from ioc.model.snapshot import CITY_SCOPE, TRIGGERS, StoredSnapshot
 from widgets.briefing_pieces import mark
+from widgets.nav import other_lang, place_href, switch_href, switch_label
 
 
 def frame(body: str, lang: str, title: str) -> str:
@@ -27,16 +28,14 @@ def frame(body: str, lang: str, title: str) -> str:
 
 def top(lang: str, path: str = "/briefing", query: dict | None = None) -> str:
     """The navigation bar: home, wall, briefing, the other language."""
-    other = "en" if lang == "vi" else "vi"
-    switch = urlencode({**(query or {}), "lang": other})
     return (
         '<nav class="top">'
-        f'<a class="brand" href="/?lang={lang}">IOC Cần Thơ</a>'
-        f'<a href="/wall?lang={lang}">{escape(t("wall_link", lang))}</a>'
-        f'<a href="/briefing?lang={lang}"><b>{escape(t("brief_nav", lang))}</b></a>'
+        f'<a class="brand" href="{place_href("home", lang)}">IOC Cần Thơ</a>'
+        f'<a href="{place_href("wall", lang)}">{escape(t("wall_link", lang))}</a>'
+        f'<a href="{place_href("briefing", lang)}"><b>{escape(t("brief_nav", lang))}</b></a>'
         '<span class="spacer"></span>'
-        f'<a href="{path}?{escape(switch)}" hreflang="{other}">'
-        f"{'English' if other == 'en' else 'Tiếng Việt'}</a>"
+        f'<a href="{escape(switch_href(path, lang, query))}" hreflang="{other_lang(lang)}">'
+        f"{escape(switch_label(lang))}</a>"
         "</nav>"
     )
 
