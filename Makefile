@@ -39,6 +39,7 @@ run: $(VENV)/.runtime $(COMPILED)
 test: $(VENV)/.dev $(COMPILED)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from ioc.build import build_id
 from ioc.district_view import parse_view
@@ -14,14 +14,14 @@ from ioc.services.container import get_services
 api = Blueprint("api", __name__)
 
 
-def _error(status: int, message: str, **extra):
+def _error(status: int, message: str, **extra: str) -> Response:
     response = jsonify({"error": message, **extra})
     response.status_code = status
     return response
 
 
 @api.get("/healthz")
-def healthz():
+def healthz() -> Response:
     """Health of the store and the broker link (503 when the database is down)."""
     doc, database_ok = get_services().ops.health(datetime.now(UTC))
     response = jsonify(doc)
@@ -30,7 +30,7 @@ def healthz():
 
 
 @api.get("/api/v1/ping")
-def ping():
+def ping() -> Response:
     """Answer at once, touching nothing: how a wall tells the server is reachable."""
     now = datetime.now(UTC).isoformat()
     response = jsonify({"ok": True, "build": build_id(), "time": now})
@@ -39,13 +39,13 @@ def ping():
 
 
 @api.get("/api/v1/districts")
-def districts():
+def districts() -> Response:
     """Every district the viewer may see, with presence and per-feed freshness."""
     return jsonify(get_services().live.overview(datetime.now(UTC), viewer_scope().limit))
 
 
 @api.get("/api/v1/districts/<slug>/live")
-def district_live(slug: str):
+def district_live(slug: str) -> Response:
     """One district's live aggregates and sources (the scope is checked in ioc/scope.py)."""
     live = get_services().live.district(slug, datetime.now(UTC))
     if live is None:
@@ -54,7 +54,7 @@ def district_live(slug: str):
 
 
 @api.get("/api/v1/districts/<slug>/report")
-def district_report(slug: str):
+def district_report(slug: str) -> Response:
     """What the district page shows for the same parameters (tab, range, from, to, source).
 
     The viewer's scope is checked before this runs (ioc/scope.py).
@@ -63,11 +63,14 @@ def district_report(slug: str):
     if slug not in services.areas:
         return _error(404, "unknown district", slug=slug[:64])
     view = parse_view(slug, request.args.to_dict(flat=True), default_lang=services.settings.lang)
-    return jsonify(services.district.report(view).as_json())
+    report = services.district.report(view)
+    if report is None:  # not after the check above; the service says None for an unknown slug
+        return _error(404, "unknown district", slug=slug[:64])
+    return jsonify(report.as_json())
 
 
 @api.get("/api/v1/metrics")
-def metrics():
+def metrics() -> Response:
     """Every database metric: value, unit, status, as_of, error, per district where broken down.
 
     A viewer limited to some districts gets their districts' values only, and
@@ -79,12 +82,12 @@ def metrics():
 
 
 @api.get("/api/v1/ingest/stats")
-def ingest_stats():
+def ingest_stats() -> Response:
     """Accepted, duplicate and rejected message counts."""
     return jsonify(get_services().ops.ingest_stats())
 
 
 @api.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def not_found(rest: str):
+def not_found(rest: str) -> Response:
     """Answer unknown API paths in JSON rather than with a page."""
     return _error(404, "no such API endpoint", path=f"/api/{rest}"[:200])

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import dash
 import flask
 from dash.exceptions import PreventUpdate
+from werkzeug.datastructures import Headers
 
 from ioc.areas import SLUG, AreaCatalogue
 from ioc.i18n import normalise_lang, t
@@ -71,6 +73,7 @@ CHECKED = "_ioc_scope_checked"  # set on every callback and layout that passes t
 _HEADER = "IOC_SCOPE_HEADER"
 _LANG = "IOC_SCOPE_LANG"
 _SCOPE = "ioc_scope"
+R = TypeVar("R")  # what a scoped callback or layout returns
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class Scope:
         return cls(frozenset(slugs))
 
 
-def scope_from_headers(header: str | None, headers: Mapping[str, str]) -> Scope:
+def scope_from_headers(header: str | None, headers: Mapping[str, str] | Headers) -> Scope:
     """Read the viewer's scope from the request headers; no header setting means all."""
     if header is None:
         return Scope.everything()
@@ -115,7 +118,7 @@ class OutOfScope(Exception):
 
 def viewer_scope() -> Scope:
     """The scope of the viewer of the current request (resolved once per request)."""
-    scope = flask.g.get(_SCOPE)
+    scope: Scope | None = flask.g.get(_SCOPE)
     if scope is None:
         header = flask.current_app.config[_HEADER]  # set by install(); missing: fail loudly
         scope = scope_from_headers(header, flask.request.headers)
@@ -174,7 +177,9 @@ def _refuse(message: str, slug: str | None = None) -> flask.Response:
     return response
 
 
-def scoped_callback(*dependencies, district: Callable[..., object] | None = None, **options):
+def scoped_callback(
+    *dependencies: object, district: Callable[..., object] | None = None, **options: Any
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """Register a Dash callback that runs only through the access check.
 
     The function gets the viewer's ``Scope`` first, then the callback's values.
@@ -182,8 +187,8 @@ def scoped_callback(*dependencies, district: Callable[..., object] | None = None
     about: outside the scope, nothing is updated.
     """
 
-    def register(function: Callable) -> Callable:
-        def checked(*values):
+    def register(function: Callable[..., R]) -> Callable[..., R]:
+        def checked(*values: Any) -> R:
             try:
                 scope = check_access(district(*values) if district else None)
             except OutOfScope:
@@ -198,10 +203,10 @@ def scoped_callback(*dependencies, district: Callable[..., object] | None = None
     return register
 
 
-def scoped_layout(function: Callable[..., object]) -> Callable[..., object]:
+def scoped_layout(function: Callable[..., R]) -> Callable[..., R]:
     """Make a page's ``layout`` take the viewer's scope first (positional: no query clash)."""
 
-    def layout(**query):
+    def layout(**query: object) -> R:
         return function(check_access(), **query)
 
     for name in ("__module__", "__name__", "__qualname__", "__doc__"):
