@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypedDict
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ioc.clock import iso
@@ -72,7 +72,7 @@ class OpsService:
         """Return the health document and whether the database answered."""
         try:
             with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+                queries.ping(conn)
                 beats = queries.ingestor_heartbeats(conn)
                 refused, newest_refusal = queries.store_refusals(conn, since=now - REFUSALS_WINDOW)
         except SQLAlchemyError as err:

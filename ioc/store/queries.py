@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Row, case, func, select
+from sqlalchemy import ColumnElement, Connection, Row, case, func, select, text
 
 from ioc.store.engine import driver_cursor
 from ioc.store.schema import (
@@ -86,6 +86,11 @@ def latest_for_wall(conn: Connection) -> tuple[Sequence[tuple[Any, ...]], bool]:
 def statuses(conn: Connection) -> dict[str, StoreRow]:
     """Each district IOC's newest presence report, by district."""
     return {row.district: row for row in conn.execute(select(district_status))}
+
+
+def ping(conn: Connection) -> None:
+    """Ask the database for nothing: it answers, or the driver raises."""
+    conn.execute(text("SELECT 1"))
 
 
 def counters(conn: Connection) -> dict[str, int]:
