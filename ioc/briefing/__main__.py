@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 
-from ioc.areas import AreaCatalogueError, load_areas
+from ioc.bootstrap import boot, exit_on_startup_error, run_until_stopped
 from ioc.briefing.schedule import scheduler_for
-from ioc.config import ConfigError, configure_logging, load_settings, redact_url
 from ioc.services.briefing import SnapshotError
 from ioc.services.container import Services
-from ioc.services.kpis import KpiConfigError
-from ioc.store.engine import STORE_ERRORS, make_engine, migrate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,28 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     take.add_argument("--taken-by", default="", help="who takes it")
     commands.add_parser("schedule", help="run the schedule until stopped")
     args = parser.parse_args(argv)
-    try:
-        settings = load_settings()
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level)
-    try:
-        areas = load_areas(settings.areas_file)
-        store = make_engine(settings.database_url)
-        migrate(store)
-        services = Services.build(settings, store, areas)
-    except AreaCatalogueError as err:
-        print(f"configuration error: IOC_AREAS_FILE: {err}", file=sys.stderr)
-        return 2
-    except KpiConfigError as err:
-        print(f"configuration error: IOC_KPIS_FILE: {err}", file=sys.stderr)
-        return 2
-    except STORE_ERRORS as err:
-        reason = str(err.__cause__ or err).splitlines()[0]
-        url = redact_url(settings.database_url)
-        print(f"cannot open the store IOC_DATABASE_URL={url}: {reason}", file=sys.stderr)
-        return 2
+    with exit_on_startup_error():
+        started = boot(kpis=True)
+    services = Services.build(started.settings, started.engine, started.areas, started.kpis)
     if args.command == "take":
         try:
             made = services.briefing.take(scope=args.district, title=args.title, note=args.note,
@@ -63,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         except SnapshotError as err:
             print(f"cannot take the snapshot: {err}", file=sys.stderr)
             return 2
+        assert made is not None  # only a scheduled slot can be found taken already
         print(json.dumps(made.summary(), ensure_ascii=False))
         return 0
     scheduler = scheduler_for(services)
@@ -70,12 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         print("configuration error: IOC_BRIEFING_TIMES is empty: nothing to schedule",
               file=sys.stderr)  # fmt: skip
         return 2
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    scheduler.start()
-    done.wait()
-    scheduler.stop()
+    run_until_stopped(scheduler)
     return 0
 
 

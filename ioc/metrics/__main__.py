@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from datetime import UTC, datetime
 
-from ioc.areas import AreaCatalogueError, load_areas
-from ioc.config import ROOT, ConfigError, configure_logging, load_settings, redact_url
-from ioc.metrics.catalogue import MetricCatalogueError, load_catalogue
+from ioc.bootstrap import StartupError, boot, exit_on_startup_error, run_until_stopped
+from ioc.config import Settings
 from ioc.metrics.evaluate import MetricEvaluator
-from ioc.store.engine import STORE_ERRORS, make_engine, migrate
+
+
+def need_metrics_file(settings: Settings) -> None:
+    """Refuse to run without a metric catalogue to evaluate."""
+    if settings.metrics_file is None:
+        raise StartupError("configuration error: IOC_METRICS_FILE is empty: no metrics to evaluate")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,35 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--once", action="store_true", help="evaluate every metric once, then exit")
     args = parser.parse_args(argv)
-    try:
-        settings = load_settings()
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return 2
-    if settings.metrics_file is None:
-        print(
-            "configuration error: IOC_METRICS_FILE is empty: no metrics to evaluate",
-            file=sys.stderr,
-        )
-        return 2
-    configure_logging(settings.log_level)
-    try:
-        catalogue = load_catalogue(settings.metrics_file, root=ROOT)
-        areas = load_areas(settings.areas_file)
-        store = make_engine(settings.database_url)
-        migrate(store)
-    except MetricCatalogueError as err:
-        print(f"configuration error: IOC_METRICS_FILE: {err}", file=sys.stderr)
-        return 2
-    except AreaCatalogueError as err:
-        print(f"configuration error: IOC_AREAS_FILE: {err}", file=sys.stderr)
-        return 2
-    except STORE_ERRORS as err:
-        reason = str(err.__cause__ or err).splitlines()[0]
-        url = redact_url(settings.database_url)
-        print(f"cannot open the store IOC_DATABASE_URL={url}: {reason}", file=sys.stderr)
-        return 2
-    evaluator = MetricEvaluator(catalogue, store, areas.slugs)
+    with exit_on_startup_error():
+        started = boot(check=need_metrics_file, catalogue=True)
+    catalogue = started.catalogue
+    assert catalogue is not None  # need_metrics_file refused an empty IOC_METRICS_FILE
+    evaluator = MetricEvaluator(catalogue, started.engine, started.areas.slugs)
     if args.once:
         outcomes = evaluator.run_due()
         failed = [o for o in outcomes if o.error]
@@ -65,12 +43,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(failed)} failed")  # fmt: skip
         evaluator.runner.dispose()
         return 1 if failed else 0
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    evaluator.start()
-    done.wait()
-    evaluator.stop()
+    run_until_stopped(evaluator)
     return 0
 
 
