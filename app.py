@@ -14,68 +14,34 @@ import argparse
 import logging
 import signal
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime
 
-from ioc.config import ConfigError, Settings, configure_logging, load_settings, redact_url
+import dash
+
+from feeds.demo.broker import EmbeddedBroker, choose_port
+from feeds.demo.warehouse import ensure_demo_warehouse
+from feeds.ingest import Ingestor
+from feeds.mqtt import port_is_free
+from feeds.simulate import Simulator
+from ioc.bootstrap import Prepared, StartupError, exit_on_startup_error, prepare, store_errors
+from ioc.briefing.schedule import scheduler_for
+from ioc.clock import LOCAL_TZ
+from ioc.config import DEFAULT_METRICS_FILE, DEMO_WAREHOUSE, Settings, redact_url
+from ioc.metrics.evaluate import MetricEvaluator
+from ioc.services.container import EXTENSION_KEY
+from pages.web import create_app as build_app
 
 log = logging.getLogger("ioc")
-_built: dict = {}
+_built: dict[str, dash.Dash] = {}
 
 
-class StartupError(Exception):
-    """The app cannot start; the message says what to fix."""
-
-
-def load_areas_checked(settings: Settings):
-    """Load the area catalogue, or say in one line what is wrong with the file."""
-    from ioc.areas import AreaCatalogueError, load_areas
-
-    try:
-        return load_areas(settings.areas_file)
-    except AreaCatalogueError as err:
-        raise StartupError(f"configuration error: IOC_AREAS_FILE: {err}") from None
-
-
-def load_kpis_checked(settings: Settings):
-    """Load the KPI thresholds, or say in one line what is wrong with the file."""
-    from ioc.services.kpis import KpiConfigError, load_kpis
-
-    try:
-        return load_kpis(settings.kpis_file)
-    except KpiConfigError as err:
-        raise StartupError(f"configuration error: IOC_KPIS_FILE: {err}") from None
-
-
-def load_catalogue_checked(settings: Settings):
-    """Load the metric catalogue (None when off), or say in one line what is wrong."""
-    from ioc.config import ROOT
-    from ioc.metrics.catalogue import MetricCatalogueError, load_catalogue
-
-    if settings.metrics_file is None:
-        return None
-    try:
-        return load_catalogue(settings.metrics_file, root=ROOT)
-    except MetricCatalogueError as err:
-        raise StartupError(f"configuration error: IOC_METRICS_FILE: {err}") from None
-
-
-def create_app(settings: Settings, areas=None, catalogue=None):
+def create_app(ready: Prepared) -> dash.Dash:
     """Build the Dash app on the store named by the settings (no ingestor)."""
-    from ioc.store.engine import STORE_ERRORS
-    from pages.web import create_app as build
-
-    kpis = load_kpis_checked(settings)
-    catalogue = catalogue or load_catalogue_checked(settings)
-    try:
-        return build(
-            settings,
-            areas=areas or load_areas_checked(settings),
-            kpis=kpis,
-            catalogue=catalogue,
+    with store_errors(ready.settings):
+        return build_app(
+            ready.settings, areas=ready.areas, kpis=ready.kpis, catalogue=ready.catalogue
         )
-    except STORE_ERRORS as err:
-        url = redact_url(settings.database_url)
-        reason = str(err.__cause__ or err).splitlines()[0]
-        raise StartupError(f"cannot open the store IOC_DATABASE_URL={url}: {reason}") from None
 
 
 def __getattr__(name: str):
@@ -83,34 +49,26 @@ def __getattr__(name: str):
     # first use, from the environment, so importing app.py reads nothing.
     if name in ("app", "server"):
         if "app" not in _built:
-            try:
-                _built["app"] = create_app(load_settings())
-            except (ConfigError, StartupError) as err:
-                # One line, not a traceback through gunicorn's loader. Exit status 4 is
-                # gunicorn's "app failed to load": it stops instead of starting workers again.
-                print(err, file=sys.stderr, flush=True)
-                raise SystemExit(4) from None
+            # One line, not a traceback through gunicorn's loader. Exit status 4 is
+            # gunicorn's "app failed to load": it stops instead of starting workers again.
+            with exit_on_startup_error(4):
+                _built["app"] = create_app(prepare(logs=False, kpis=True, catalogue=True))
         return _built["app"] if name == "app" else _built["app"].server
     raise AttributeError(name)
 
 
-def run_all_in_one(settings: Settings) -> None:
-    """Start broker (if none configured), ingestor, simulator and the web app."""
-    from feeds.demo.broker import EmbeddedBroker, choose_port
-    from feeds.ingest import Ingestor
-    from feeds.mqtt import port_is_free
-    from feeds.simulate import Simulator
-    from ioc.briefing.schedule import scheduler_for
-    from ioc.metrics.evaluate import MetricEvaluator
-
+def web_port_free(settings: Settings) -> None:
+    """Refuse to start when another program holds the web port."""
     if not port_is_free(settings.port, settings.host):
         raise StartupError(
             f"configuration error: IOC_PORT={settings.port}: {settings.host}:{settings.port} "
             "is in use by another program; stop it or choose another IOC_PORT"
         )
-    areas = load_areas_checked(settings)
-    load_kpis_checked(settings)  # before anything starts: a broken file stops us cleanly
-    catalogue = load_catalogue_checked(settings)
+
+
+def run_all_in_one(ready: Prepared) -> None:
+    """Start broker (if none configured), ingestor, simulator and the web app."""
+    settings, catalogue = ready.settings, ready.catalogue
     start_demo_warehouse(settings)
     broker = None
     simulate = settings.simulator_enabled  # decided before the broker URL is filled in
@@ -128,12 +86,12 @@ def run_all_in_one(settings: Settings) -> None:
         )  # fmt: skip
         settings = settings.model_copy(update={"mqtt_url": broker.url, "simulate": simulate})
     try:
-        app = create_app(settings, areas, catalogue)
+        app = create_app(replace(ready, settings=settings))
     except Exception:
         if broker is not None:
             broker.stop()
         raise
-    services = app.server.extensions["ioc_services"]
+    services = app.server.extensions[EXTENSION_KEY]
     ingestor = Ingestor(settings, services.engine, services.areas)
     ingestor.start()
     evaluator = None
@@ -176,12 +134,6 @@ def run_all_in_one(settings: Settings) -> None:
 
 def start_demo_warehouse(settings: Settings) -> None:
     """With the shipped demo catalogue, build the demo warehouse it reads (once a day at most)."""
-    from datetime import UTC, datetime
-
-    from feeds.demo.warehouse import ensure_demo_warehouse
-    from ioc.config import DEFAULT_METRICS_FILE, DEMO_WAREHOUSE
-    from ioc.services.live import LOCAL_TZ
-
     if settings.metrics_file is not None and settings.metrics_file == DEFAULT_METRICS_FILE:
         ensure_demo_warehouse(DEMO_WAREHOUSE, today=datetime.now(UTC).astimezone(LOCAL_TZ).date())
 
@@ -210,18 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         "Settings come from IOC_* variables (see README).",
     )
     parser.parse_args(argv)
-    try:
-        settings = load_settings()
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level)
-    stop_on_signals()
-    try:
-        run_all_in_one(settings)
-    except StartupError as err:
-        print(err, file=sys.stderr)
-        return 2
+    with exit_on_startup_error():
+        # Before anything starts: a taken port or a broken file stops us cleanly.
+        ready = prepare(check=web_port_free, kpis=True, catalogue=True)
+        stop_on_signals()
+        run_all_in_one(ready)
     return 0
 
 

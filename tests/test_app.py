@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from feeds.mqtt import free_port
 from ioc.contract import TrafficPayload, topic_for
+from ioc.store import queries
 from ioc.store.engine import make_engine
 from ioc.store.schema import ingestors
 from tests.conftest import Publisher, discard_session, wait_until
@@ -203,8 +204,6 @@ def test_standalone_ingestor_writes_what_it_receives(tmp_path, broker):
 
         def stored():
             with engine.connect() as conn:
-                from ioc.store import queries
-
                 return queries.count_readings(conn) == 1
 
         assert wait_until(stored, timeout=20)
