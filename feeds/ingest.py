@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import signal
 import sys
 import threading
 import time
@@ -25,12 +24,13 @@ import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
 
 from feeds.bounded import ByteBoundedQueue, Empty
+from feeds.commands import Heartbeat, RawMessage
 from feeds.mqtt import connect_kwargs, make_client
-from feeds.writer import InlineWriter, RawMessage, StoreUnavailable, WriterProcess
-from ioc.areas import AreaCatalogue, AreaCatalogueError, load_areas
-from ioc.config import ConfigError, Settings, configure_logging, load_settings, redact_url
+from feeds.writer import InlineWriter, StoreUnavailable, StoreWriter, WriterProcess
+from ioc.areas import AreaCatalogue
+from ioc.bootstrap import StartupError, boot, exit_on_startup_error, run_until_stopped
+from ioc.config import Settings, redact_url
 from ioc.contract import MAX_PAYLOAD_BYTES, SUBSCRIPTION
-from ioc.store.engine import STORE_ERRORS, make_engine, migrate
 from ioc.store.letters import DEAD_LETTER_PAYLOAD_BYTES
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,7 @@ class Ingestor:
             "",
             ":memory:",
         )
+        self.writer: StoreWriter
         if settings.ingest_writer == "process" and not in_memory:
             url = engine.url.render_as_string(hide_password=False)
             self.writer = WriterProcess(
@@ -187,7 +188,7 @@ class Ingestor:
         delay = 0.5
         while True:
             try:
-                self.stats.update(self.writer.call("write", items))
+                self.stats.update(self.writer.write(items))
                 return True
             except StoreUnavailable as err:
                 if self._stop.is_set():
@@ -215,21 +216,21 @@ class Ingestor:
             self._unsettled -= len(batch)
 
     def _heartbeat(self) -> None:
-        state = {
-            "ingestor_id": self.settings.mqtt_client_id,
-            "broker": redact_url(self.url),
-            "connected": self.connected,
-            "started_at": self.started_at,
-            "last_message_at": self.last_message_at,
-        }
+        beat = Heartbeat(
+            ingestor_id=self.settings.mqtt_client_id,
+            broker=redact_url(self.url),
+            connected=self.connected,
+            started_at=self.started_at,
+            last_message_at=self.last_message_at,
+        )
         try:
-            self.writer.call("heartbeat", state)
+            self.writer.heartbeat(beat)
         except StoreUnavailable as err:
             log.warning("could not write the ingestor heartbeat: %s", err)
 
     def _prune(self) -> None:
         try:
-            removed = self.writer.call("prune", self.settings.retention_days)
+            removed = self.writer.prune(self.settings.retention_days)
             if removed:
                 log.info(
                     "pruned %d raw rows older than %s days", removed, self.settings.retention_days
@@ -307,6 +308,15 @@ class Ingestor:
         return self.subscribed.wait(timeout)
 
 
+def need_broker(settings: Settings) -> None:
+    """Refuse to run alone without a broker to subscribe to."""
+    if not settings.mqtt_url:
+        raise StartupError(
+            "configuration error: IOC_MQTT_URL is required to run the ingestor alone "
+            "(for example mqtt://127.0.0.1:1883)"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one ingestor until interrupted."""
     parser = argparse.ArgumentParser(
@@ -315,40 +325,9 @@ def main(argv: list[str] | None = None) -> int:
         "IOC_DATABASE_URL. Configure with IOC_* variables (see README).",
     )
     parser.parse_args(argv)
-    try:
-        settings = load_settings()
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return 2
-    if not settings.mqtt_url:
-        print(
-            "configuration error: IOC_MQTT_URL is required to run the ingestor alone "
-            "(for example mqtt://127.0.0.1:1883)",
-            file=sys.stderr,
-        )
-        return 2
-    configure_logging(settings.log_level)
-    try:
-        areas = load_areas(settings.areas_file)
-        engine = make_engine(settings.database_url)
-        migrate(engine)
-    except AreaCatalogueError as err:
-        print(f"configuration error: IOC_AREAS_FILE: {err}", file=sys.stderr)
-        return 2
-    except STORE_ERRORS as err:
-        reason = str(err.__cause__ or err).splitlines()[0]
-        print(
-            f"cannot open the store IOC_DATABASE_URL={redact_url(settings.database_url)}: {reason}",
-            file=sys.stderr,
-        )
-        return 2
-    ingestor = Ingestor(settings, engine, areas)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    ingestor.start()
-    done.wait()
-    ingestor.stop()
+    with exit_on_startup_error():
+        started = boot(check=need_broker)
+    run_until_stopped(Ingestor(started.settings, started.engine, started.areas))
     return 0
 
 

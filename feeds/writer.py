@@ -5,7 +5,8 @@ turns on one lock and a 2-core machine ingests about 7,000 messages/s. With the
 writes in a child process, the MQTT side and the store each get a core. The
 ingestor sends a batch, the writer commits it and answers; only then does the
 ingestor acknowledge the batch to the broker, so "acknowledged" still means
-"committed".
+"committed". The ingestor holds a StoreWriter and calls its typed methods; the
+commands behind them (feeds/commands.py) cross the pipe and are dispatched by type.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import logging
 import multiprocessing
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnProcess
+from typing import Any, TypeVar, cast
 
 import psycopg
 from sqlalchemy import Engine
@@ -31,6 +35,17 @@ from sqlalchemy.exc import (
     StatementError,
 )
 
+from feeds.commands import (
+    Command,
+    Counts,
+    Done,
+    Heartbeat,
+    Prune,
+    RawMessage,
+    Stop,
+    Unavailable,
+    Write,
+)
 from ioc.config import configure_logging
 from ioc.contract import STORE_REFUSED, Reading, Rejection, StatusReport, validate
 from ioc.store import writes
@@ -38,17 +53,7 @@ from ioc.store.engine import make_engine
 from ioc.store.letters import MAX_PER_REASON, DeadLetter, add_dead_letters
 
 log = logging.getLogger(__name__)
-
-
-class RawMessage(NamedTuple):
-    """A message as received: validated beside the writes, not on the network thread."""
-
-    topic: str | None  # None when the topic is not UTF-8
-    printable_topic: str
-    payload: bytes  # only the head of a message too large to accept
-    received: float  # Unix time of arrival
-    size: int | None = None  # the payload's length as received, when cut
-    sha256: str | None = None  # the whole payload's digest, when cut
+R = TypeVar("R")
 
 
 def classify(
@@ -212,10 +217,18 @@ class BatchWriter:
             writes.add_counters(conn, counts)
         return dict(counts)
 
-    def heartbeat(self, state: dict) -> None:
+    def heartbeat(self, beat: Heartbeat) -> None:
         """Record that an ingestor is alive and whether it holds a broker connection."""
         with self.engine.begin() as conn:
-            writes.heartbeat(conn, now=datetime.now(UTC), **state)
+            writes.heartbeat(
+                conn,
+                ingestor_id=beat.ingestor_id,
+                broker=beat.broker,
+                connected=beat.connected,
+                started_at=beat.started_at,
+                now=datetime.now(UTC),
+                last_message_at=beat.last_message_at,
+            )
 
     def prune(self, days: float) -> int:
         """Delete raw rows older than the retention; return how many."""
@@ -223,8 +236,52 @@ class BatchWriter:
         with self.engine.begin() as conn:
             return writes.prune(conn, before=cutoff)
 
+    def execute(self, command: Command[Any]) -> object:
+        """Carry out one command; the answer is of the type the command names."""
+        match command:
+            case Write(items):
+                return self.write(items)
+            case Heartbeat():
+                self.heartbeat(command)
+                return None
+            case Prune(days):
+                return self.prune(days)
+        raise TypeError(f"not a writer command: {type(command).__name__}")
 
-class InlineWriter:
+
+class StoreWriter(ABC):
+    """The ingestor's side of the writer: one typed method per command.
+
+    Each method raises StoreUnavailable when the store cannot take the command
+    now; the ingestor keeps what it holds and tries again.
+    """
+
+    def write(self, items: Sequence[RawMessage]) -> Counts:
+        """Validate and commit a batch; return the counters it added."""
+        return self.run(Write(items))
+
+    def heartbeat(self, beat: Heartbeat) -> None:
+        """Record the ingestor's heartbeat."""
+        self.run(beat)
+
+    def prune(self, days: float) -> int:
+        """Delete raw rows older than ``days`` days; return how many."""
+        return self.run(Prune(days))
+
+    @abstractmethod
+    def start(self) -> None:
+        """Make the writer ready for commands."""
+
+    @abstractmethod
+    def run(self, command: Command[R]) -> R:
+        """Carry out a command and return its answer."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Finish; no command is taken after this."""
+
+
+class InlineWriter(StoreWriter):
     """Run the writer in the calling thread (IOC_INGEST_WRITER=thread)."""
 
     def __init__(
@@ -235,14 +292,14 @@ class InlineWriter:
     def start(self) -> None:
         """Nothing to start."""
 
-    def call(self, command: str, *args):
-        """Run a writer command; a store error becomes StoreUnavailable."""
+    def run(self, command: Command[R]) -> R:
+        """Carry out a command here; a store error becomes StoreUnavailable."""
         try:
-            return getattr(self._writer, command)(*args)
+            return cast(R, self._writer.execute(command))
         except (SQLAlchemyError, *DRIVER_ERRORS) as err:
             raise StoreUnavailable(str(err.__cause__ or err).splitlines()[0]) from err
         except Exception as err:  # a bug must not end the writer thread; the batch is retried
-            log.exception("writer command %s failed", command)
+            log.exception("writer command %s failed", type(command).__name__.lower())
             raise StoreUnavailable(f"{type(err).__name__}: {err}") from err
 
     def stop(self) -> None:
@@ -250,25 +307,33 @@ class InlineWriter:
 
 
 def _serve(
-    url: str, districts: frozenset[str], connection, log_level: str, letters_per_reason: int
+    url: str,
+    districts: frozenset[str],
+    connection: Connection,
+    log_level: str,
+    letters_per_reason: int,
 ) -> None:
     """Answer writer commands from the ingestor until told to stop or the pipe closes."""
     configure_logging(log_level)
     writer = InlineWriter(make_engine(url), districts, letters_per_reason)
     while True:
         try:
-            command, args = connection.recv()
+            message = connection.recv()
         except (EOFError, OSError):
             break
-        if command == "stop":
-            break
-        try:
-            connection.send(("ok", writer.call(command, *args)))
-        except StoreUnavailable as err:
-            connection.send(("unavailable", str(err)))
+        match message:
+            case Stop():
+                break
+            case Command():
+                try:
+                    connection.send(Done(writer.run(message)))
+                except StoreUnavailable as err:
+                    connection.send(Unavailable(str(err)))
+            case _:  # answered all the same: the ingestor waits for every answer
+                connection.send(Unavailable(f"not a writer command: {type(message).__name__}"))
 
 
-class WriterProcess:
+class WriterProcess(StoreWriter):
     """A child process that owns the store's ingest writes (the default)."""
 
     def __init__(
@@ -284,8 +349,8 @@ class WriterProcess:
         self.letters_per_reason = letters_per_reason
         # spawn, not fork: the parent already runs threads (paho, the writer thread).
         self._context = multiprocessing.get_context("spawn")
-        self._process = None
-        self._pipe = None
+        self._process: SpawnProcess | None = None
+        self._pipe: Connection | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -301,19 +366,22 @@ class WriterProcess:
         child.close()
         self._pipe = parent
 
-    def call(self, command: str, *args):
+    def run(self, command: Command[R]) -> R:
         """Send a command and wait for its answer; restart the child if it died."""
         with self._lock:
             try:
-                self._pipe.send((command, args))
-                status, result = self._pipe.recv()
+                self._pipe.send(command)
+                answer = self._pipe.recv()
             except (EOFError, OSError, BrokenPipeError) as err:
                 log.error("the writer process died (%s); starting a new one", err)
                 self._restart()
                 raise StoreUnavailable("the writer process died") from err
-        if status != "ok":
-            raise StoreUnavailable(result)
-        return result
+        match answer:
+            case Done(result):
+                return cast(R, result)
+            case Unavailable(reason):
+                raise StoreUnavailable(reason)
+        raise StoreUnavailable(f"the writer answered {type(answer).__name__}")
 
     def _restart(self) -> None:
         if self._process is not None:
@@ -328,7 +396,7 @@ class WriterProcess:
             return
         with self._lock:
             with contextlib.suppress(OSError, BrokenPipeError):
-                self._pipe.send(("stop", ()))
+                self._pipe.send(Stop())
             self._process.join(10)
             if self._process.is_alive():
                 self._process.kill()

@@ -13,9 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from feeds.mqtt import make_client
 from ioc.contract import (
     REASONS,
     STORE_REFUSED,
+    StatusPayload,
     TrafficPayload,
     WifiPayload,
     status_topic,
@@ -94,9 +96,6 @@ def test_duplicates_are_stored_once(broker, publisher, engine, areas, writer):
 
 
 def test_status_presence_and_last_will(broker, engine, areas):
-    from feeds.mqtt import make_client
-    from ioc.contract import StatusPayload
-
     with running_ingestor(broker.url, engine, areas):
         district = "phong-dien"
         client, address = make_client(

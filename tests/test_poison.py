@@ -23,8 +23,9 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import OperationalError
 
 from feeds.bounded import ByteBoundedQueue, Empty
+from feeds.commands import RawMessage
 from feeds.ingest import Ingestor
-from feeds.writer import BatchWriter, RawMessage, database_message, refused_by_store
+from feeds.writer import BatchWriter, database_message, refused_by_store
 from ioc.contract import STORE_REFUSED, Rejection, TrafficPayload, topic_for, validate
 from ioc.services.ops import OpsService
 from ioc.store.engine import make_engine, migrate
