@@ -8,6 +8,7 @@ notice; nothing here raises on user input.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -82,7 +83,7 @@ class DistrictView:
         """Whether the range ends now (it moves on as time passes)."""
         return self.range != "custom"
 
-    def query(self, **changes) -> dict[str, str]:
+    def query(self, **changes: str | None) -> dict[str, str]:
         """The query parameters of this view, with some changed (None drops one)."""
         params = {"tab": self.tab, "range": self.range, "lang": self.lang}
         if self.range == "custom":
@@ -101,11 +102,11 @@ class DistrictView:
             params.pop("to", None)
         return params
 
-    def href(self, **changes) -> str:
+    def href(self, **changes: str | None) -> str:
         """This page's URL with some parameters changed."""
         return f"/district/{self.slug}?{urlencode(self.query(**changes))}"
 
-    def path_with(self, path: str, **changes) -> str:
+    def path_with(self, path: str, **changes: str | None) -> str:
         """Another path carrying this view's parameters (CSV and JSON links)."""
         return f"{path}?{urlencode(self.query(**changes))}"
 
@@ -114,7 +115,7 @@ class DistrictView:
         return replace(self, source=source)
 
 
-def _one(query: dict, key: str) -> object:
+def _one(query: Mapping[str, object], key: str) -> object:
     value = query.get(key)
     if isinstance(value, list):  # ?a=1&a=2: the first counts
         value = value[0] if value else None
@@ -143,7 +144,7 @@ def _local(text: str, *, end: bool) -> datetime | None:
 
 
 def parse_view(
-    slug: str, query: dict, *, default_lang: str = "vi", now: datetime | None = None
+    slug: str, query: Mapping[str, object], *, default_lang: str = "vi", now: datetime | None = None
 ) -> DistrictView:
     """Read a district page's state from its query parameters; bad values become notices."""
     now = now or datetime.now(UTC)
@@ -169,14 +170,18 @@ def parse_view(
     since = until = None
     custom_from = custom_to = None
     if range_ == "custom":
-        custom_from, custom_to = _one(query, "from"), _one(query, "to")
-        since = _local(custom_from, end=False) if isinstance(custom_from, str) else None
-        until = _local(custom_to, end=True) if isinstance(custom_to, str) else None
+        given_from, given_to = _one(query, "from"), _one(query, "to")
+        if isinstance(given_from, str):
+            custom_from = given_from
+            since = _local(given_from, end=False)
+        if isinstance(given_to, str):
+            custom_to = given_to
+            until = _local(given_to, end=True)
         usable = False
         if since is None:
-            bad("from", custom_from)
+            bad("from", given_from)
         elif until is None:
-            bad("to", custom_to)
+            bad("to", given_to)
         elif until <= since:
             notices.append(t("range_backwards", lang))
         elif since >= now:

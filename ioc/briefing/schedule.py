@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from ioc.clock import LOCAL_TZ
+from ioc.model.snapshot import StoredSnapshot
+from ioc.services.container import Services
 
 log = logging.getLogger(__name__)
 GRACE = timedelta(minutes=10)
@@ -130,14 +132,14 @@ class Scheduler:
             self._stop.wait(wait)
 
 
-def scheduler_for(services) -> Scheduler | None:
+def scheduler_for(services: Services) -> Scheduler | None:
     """The scheduler the settings ask for: None when no times are set and snapshots taken
     by hand are kept for good (with a retention for those, it prunes, taking nothing)."""
     settings = services.settings
     if not settings.briefing_times and not settings.briefing_manual_retention_days:
         return None
 
-    def take(slot: datetime):
+    def take(slot: datetime) -> StoredSnapshot | None:
         return services.briefing.take(trigger="schedule", scheduled_for=slot, taken_by="", title="")
 
     def prune(now: datetime) -> int:

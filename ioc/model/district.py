@@ -6,8 +6,10 @@ widgets, its CSV exports and the JSON API all read the same ``Table``s.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal, TypedDict
 
 from ioc.clock import iso
 from ioc.district_view import DistrictView
@@ -31,9 +33,9 @@ class Table:
 
     key: str
     columns: tuple[Column, ...]
-    rows: list[dict]
+    rows: Sequence[Mapping[str, object]]  # one of the row shapes below, by the table's key
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         """The API's shape: columns and rows, times in RFC 3339 UTC."""
         return {
             "columns": [c.key for c in self.columns],
@@ -41,7 +43,7 @@ class Table:
         }
 
 
-def _jsonable(value):
+def _jsonable(value: object) -> object:
     """A cell as JSON holds it: times in RFC 3339 UTC, floats to three places."""
     if isinstance(value, datetime):
         return iso(value)
@@ -67,7 +69,7 @@ class HeaderKpi:
         """The figure the thresholds and the median speak of."""
         return self.share if self.key in SHARE_KPIS else self.value
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         """The API's shape."""
         return {
             "key": self.key,
@@ -88,12 +90,12 @@ class SourceDetail:
     source: str
     name: str
     topic: str
-    latest: dict | None
+    latest: Mapping[str, object] | None  # the reading's time, sequence, staleness and values
     history: Table
     rejected: int
     rejections: Table
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         """The API's shape."""
         latest = None
         if self.latest is not None:
@@ -134,7 +136,7 @@ class DistrictReport:
         """One headline KPI, or None."""
         return next((k for k in self.kpis if k.key == key), None)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         """The API's shape: the same numbers the page shows."""
         view = self.view
         return {
@@ -151,6 +153,164 @@ class DistrictReport:
             "source": None if self.source is None else self.source.as_json(),
             "notices": list(view.notices),
         }
+
+
+# --- rows: what each table's rows hold (times UTC; flow in vehicles/min; shares in %) -------
+
+
+class CameraRow(TypedDict):
+    """A camera of the traffic tab: now, its means over the range, its reports."""
+
+    source: str
+    name: str
+    flow: float | None
+    speed: float | None
+    occupancy: float | None
+    status: Status
+    as_of: datetime
+    flow_avg: float | None
+    speed_avg: float | None
+    occupancy_avg: float | None
+    reports: int
+
+
+class TrafficPoint(TypedDict):
+    """The district's flow and mean speed over one bucket of the range."""
+
+    time: datetime
+    flow: float | None
+    speed: float | None
+    reports: int
+
+
+class HeatCell(TypedDict):
+    """Mean speed and flow over one local hour of one local day."""
+
+    date: str  # ISO date
+    hour: int
+    speed: float | None
+    flow: float | None
+
+
+class AccessPointRow(TypedDict):
+    """An access point of the wifi tab: its state, since when, its uptime over the range."""
+
+    source: str
+    name: str
+    state: Literal["up", "down", "stale"]
+    status: Status
+    since: datetime
+    for_min: float
+    uptime: float | None
+    clients: int | None
+    as_of: datetime
+
+
+class OutageRow(TypedDict):
+    """One down period of one access point."""
+
+    source: str
+    name: str
+    start: datetime
+    end: datetime
+    down_min: float
+
+
+class WifiPoint(TypedDict):
+    """The share of "up" reports over one bucket of the range."""
+
+    time: datetime
+    up_pct: float | None
+    reports: int
+
+
+class DeskRow(TypedDict):
+    """A desk of the services tab: its backlog now and today's intake."""
+
+    source: str
+    name: str
+    pending: int
+    overdue: int
+    overdue_pct: float | None
+    received_today: int | None
+    resolved_today: int | None
+    on_time_pct: float | None
+    status: Status
+    as_of: datetime
+
+
+class PendingPoint(TypedDict):
+    """Pending and overdue applications over one hour, summed over desks."""
+
+    time: datetime
+    pending: float | None
+    overdue: float | None
+    desks: int
+
+
+class IntakeRow(TypedDict):
+    """Applications received and resolved over one local day or hour."""
+
+    period: datetime
+    received: int
+    resolved: int
+    on_time_pct: float | None
+
+
+class MetricRow(TypedDict):
+    """A database metric: this district's value beside every district's median."""
+
+    metric: str
+    title: dict[str, str]  # by language
+    unit: str
+    value: float | None
+    status: Status
+    median: float | None
+    rank: int | None
+    of: int
+    as_of: datetime | None
+    error: str | None
+
+
+class TrafficHistoryRow(TypedDict):
+    """A camera's reading, or one hour of its readings."""
+
+    time: datetime
+    vehicles: int
+    flow: float | None
+    speed: float | None
+    occupancy: float | None
+
+
+class WifiHistoryRow(TypedDict):
+    """An access point's report, or one hour of its reports."""
+
+    time: datetime
+    up: bool
+    up_pct: float | None
+    clients: float | None  # a count, or the mean count over an hour
+
+
+class BacklogHistoryRow(TypedDict):
+    """A desk's report, or one hour of its reports (backlog as the hour's mean)."""
+
+    time: datetime
+    pending: float | None
+    overdue: float | None
+    received_today: int | None
+    resolved_today: int | None
+
+
+HistoryRow = TrafficHistoryRow | WifiHistoryRow | BacklogHistoryRow
+
+
+class RejectionRow(TypedDict):
+    """A message of the source the ingestor refused."""
+
+    received_at: datetime
+    reason: str
+    detail: str
+    payload: str  # its start, as text
 
 
 # --- columns ----------------------------------------------------------------------------

@@ -56,7 +56,7 @@ class BriefingService:
         self.wall = wall
         self.district = district
 
-    def header(self) -> dict:
+    def header(self) -> dict[str, dict[str, str]]:
         """The official header of a snapshot taken now (kept in the record)."""
         s = self.settings
         return {
@@ -102,7 +102,7 @@ class BriefingService:
             scheduled_for=scheduled_for, district=section,
         )  # fmt: skip
         text = canonical(record)
-        row = {
+        row: store.NewSnapshot = {
             "taken_at": now,
             "scope": scope,
             "trigger": trigger,
@@ -132,7 +132,9 @@ class BriefingService:
         with self.engine.connect() as conn:
             return store.snapshot_before(conn, scope=snap.scope, before_id=snap.id)
 
-    def find(self, wanted: SnapshotFilter, allowed: frozenset[str] | None) -> tuple[list, int]:
+    def find(
+        self, wanted: SnapshotFilter, allowed: frozenset[str] | None
+    ) -> tuple[list[StoredSnapshot], int]:
         """Snapshots matching a filter, newest first, and how many match in all.
 
         ``allowed``: the scopes the viewer may see (None: all).

@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import math
 
+from ioc.model.snapshot import (
+    AreaChange,
+    Comparison,
+    JsonDict,
+    KpiChange,
+    MetricChange,
+    Move,
+    Verdict,
+)
 from ioc.model.wall import CITY
 from ioc.services.kpis import KPI_FEEDS
 from ioc.status import SEVERITY
 
 
-def judged(kpi: dict | None) -> float | None:
+def judged(kpi: JsonDict | None) -> float | None:
     """The figure a KPI's thresholds judge: its share where it has one, else its value."""
     if not kpi:
         return None
-    if kpi.get("share") is not None:
-        return kpi["share"]
-    return kpi.get("value")
+    share: float | None = kpi.get("share")
+    if share is not None:
+        return share
+    value: float | None = kpi.get("value")
+    return value
 
 
-def _move(before: float | None, after: float | None, direction: str | None) -> str:
+def _move(before: float | None, after: float | None, direction: str | None) -> Move:
     """better, worse, same, or unknown (a side has no value or the KPI has no direction)."""
     if before is None or after is None:
         return "unknown"
@@ -30,9 +41,11 @@ def _move(before: float | None, after: float | None, direction: str | None) -> s
     return "better" if up == (direction == "higher") else "worse"
 
 
-def _kpi_rows(area: dict, before: dict, directions: dict) -> list[dict]:
+def _kpi_rows(
+    area: JsonDict, before: JsonDict, directions: dict[str, str | None]
+) -> list[KpiChange]:
     """One row per KPI either record has for an area: both values, delta, move, statuses."""
-    rows = []
+    rows: list[KpiChange] = []
     for key in sorted(set(area["kpis"]) | set(before["kpis"]), key=list(KPI_FEEDS).index):
         a, b = area["kpis"].get(key), before["kpis"].get(key)
         value_a = a.get("value") if a else None
@@ -53,7 +66,7 @@ def _kpi_rows(area: dict, before: dict, directions: dict) -> list[dict]:
     return rows
 
 
-def _area_change(area: dict, before: dict, directions: dict) -> dict:
+def _area_change(area: JsonDict, before: JsonDict, directions: dict[str, str | None]) -> AreaChange:
     """An area in both records: its KPI rows and whether it got better, worse or stayed."""
     rows = _kpi_rows(area, before, directions)
     better = sum(r["move"] == "better" for r in rows)
@@ -63,6 +76,7 @@ def _area_change(area: dict, before: dict, directions: dict) -> dict:
         rank_a = SEVERITY["alarm"] + 1
     if before["online"] is False:
         rank_b = SEVERITY["alarm"] + 1
+    verdict: Verdict
     if rank_a != rank_b:
         verdict = "better" if rank_a < rank_b else "worse"
     elif better != worse:
@@ -85,10 +99,10 @@ def _area_change(area: dict, before: dict, directions: dict) -> dict:
     }
 
 
-def _metric_changes(newer: dict, older: dict) -> list[dict]:
+def _metric_changes(newer: JsonDict, older: JsonDict) -> list[MetricChange]:
     """Each database metric in both records: both values, delta, move, statuses."""
     old_metrics = {m["id"]: m for m in older.get("metrics", [])}
-    metrics = []
+    metrics: list[MetricChange] = []
     for metric in newer.get("metrics", []):
         before = old_metrics.get(metric["id"])
         if before is None:
@@ -110,11 +124,11 @@ def _metric_changes(newer: dict, older: dict) -> list[dict]:
     return metrics
 
 
-def _alarm_key(alarm: dict) -> tuple:
+def _alarm_key(alarm: JsonDict) -> tuple[str, str, str]:
     return (alarm["district"], alarm["kind"], alarm["key"])
 
 
-def compare(newer: dict, older: dict) -> dict:
+def compare(newer: JsonDict, older: JsonDict) -> Comparison:
     """What changed from ``older`` to ``newer``: per area and KPI, per metric, alarms.
 
     Each KPI row has both values, the delta of the value and of the judged figure,

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from ioc.clock import utc_text
 from ioc.district_view import parse_view
-from ioc.model.snapshot import CITY_SCOPE
+from ioc.model.snapshot import CITY_SCOPE, JsonDict
 from ioc.model.wall import SHARE_KPIS, AreaState, WallSnapshot
 from ioc.services.district import DistrictService
 from ioc.services.kpis import KPI_FEEDS, KpiCatalogue
@@ -45,7 +46,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _area(area: AreaState) -> dict:
+def _area(area: AreaState) -> JsonDict:
     return {
         "slug": area.slug,
         "name_vi": area.name_vi,
@@ -67,14 +68,19 @@ def record_of(
     trigger: str,
     title: str,
     note: str,
-    header: dict,
+    header: JsonDict,
     scheduled_for: datetime | None = None,
-    district: dict | None = None,
-) -> dict:
+    district: JsonDict | None = None,
+) -> JsonDict:
     """The record of a wall snapshot: everything a briefing shows, as plain JSON."""
-    areas = snap.districts if scope == CITY_SCOPE else [snap.district(scope)]
+    areas: Sequence[AreaState] = snap.districts
+    if scope != CITY_SCOPE:
+        area = snap.district(scope)
+        if area is None:  # the caller checked the scope against the catalogue
+            raise ValueError(f"no such district in the wall snapshot: {scope[:64]}")
+        areas = [area]
     slugs = {a.slug for a in areas}
-    record = {
+    record: JsonDict = {
         "version": RECORD_VERSION,
         "taken_at": utc_text(snap.now),
         "taken_by": taken_by,
@@ -107,13 +113,15 @@ def record_of(
     return record
 
 
-def district_section(service: DistrictService, slug: str, now: datetime) -> dict:
+def district_section(service: DistrictService, slug: str, now: datetime) -> JsonDict:
     """A district's 24-hour page, as a district snapshot keeps it: KPIs vs city and tables."""
-    kept: dict[str, dict] = {}
+    kept: dict[str, JsonDict] = {}
     header = None
     for tab in ("traffic", "wifi", "services"):
         view = parse_view(slug, {"tab": tab, "range": "24h"}, now=now)
         report = service.report(view, now)
+        if report is None:  # the caller checked the slug against the catalogue
+            raise ValueError(f"no such district: {slug[:64]}")
         header = header or report
         for key, table in report.tables.items():
             if key in DISTRICT_TABLES:

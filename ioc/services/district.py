@@ -23,12 +23,12 @@ import statistics
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from ioc.areas import AreaCatalogue
 from ioc.config import Settings
 from ioc.district_view import DistrictView, parse_view
-from ioc.model.district import DistrictReport, HeaderKpi
+from ioc.model.district import DistrictReport, HeaderKpi, Table
 from ioc.model.wall import SHARE_KPIS, WallSnapshot
 from ioc.services.district_backlog import services_tables
 from ioc.services.district_source import source_detail
@@ -39,6 +39,7 @@ from ioc.services.live import Freshness
 from ioc.services.metrics import MetricsService
 from ioc.services.wall import WallService
 from ioc.store import queries
+from ioc.store.queries import StoreRow
 
 HEADER_KPIS = (
     "traffic_flow", "traffic_speed", "wifi_up", "wifi_uptime",
@@ -109,7 +110,9 @@ class DistrictService:
             source_missing=bool(missing),
         )
 
-    def _tab_tables(self, conn, view: DistrictView, now: datetime, mine: list) -> dict:
+    def _tab_tables(
+        self, conn: Connection, view: DistrictView, now: datetime, mine: list[StoreRow]
+    ) -> dict[str, Table]:
         """The tables of the view's tab, from the newest readings of the tab's sources."""
         if view.tab == "traffic":
             return traffic_tables(conn, view, now, mine, freshness=self.freshness, kpis=self.kpis)
@@ -124,10 +127,12 @@ def header_kpis(snap: WallSnapshot, slug: str) -> Iterator[HeaderKpi]:
     """A district's headline KPIs from the wall's snapshot, each beside every district's median."""
     state = snap.district(slug)
     for key in HEADER_KPIS:
-        judged = []
+        judged: list[float] = []
         for district in snap.districts:
             kpi = district.kpis.get(key)
-            figure = None if kpi is None else (kpi.share if key in SHARE_KPIS else kpi.value)
+            if kpi is None:
+                continue
+            figure = kpi.share if key in SHARE_KPIS else kpi.value
             if figure is not None and kpi.status != "stale":
                 judged.append(figure)
         median = statistics.median(judged) if judged else None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Row
+from sqlalchemy import Connection
 
 from ioc.clock import LOCAL_TZ
 from ioc.district_view import DistrictView
@@ -15,6 +15,10 @@ from ioc.model.district import (
     INTAKE_COLUMNS,
     METRIC_COLUMNS,
     SERVICES_SERIES_COLUMNS,
+    DeskRow,
+    IntakeRow,
+    MetricRow,
+    PendingPoint,
     Table,
 )
 from ioc.services.district_buckets import HOUR, floor_to, ratio
@@ -23,17 +27,18 @@ from ioc.services.live import Freshness
 from ioc.services.metrics import MetricsService
 from ioc.status import worst
 from ioc.store import queries
+from ioc.store.queries import StoreRow
 
 DAILY_SPAN = timedelta(hours=48)  # longer ranges count intake per day, shorter per hour
 
 
 def services_tables(
-    conn, view: DistrictView, now: datetime, desks: list[Row], *,
+    conn: Connection, view: DistrictView, now: datetime, desks: list[StoreRow], *,
     freshness: Freshness, kpis: KpiCatalogue, metrics: MetricsService,
 ) -> dict[str, Table]:  # fmt: skip
     """The public-services tab's tables for a view, from the district's desks' newest readings."""
     today = now.astimezone(LOCAL_TZ).date()
-    rows = []
+    rows: list[DeskRow] = []
     for r in desks:
         stale = freshness.is_stale(r, now)
         todays = r.ts.astimezone(LOCAL_TZ).date() == today
@@ -86,7 +91,7 @@ def services_tables(
     }
 
 
-def _pending_series(hours: list[Row], view: DistrictView) -> list[dict]:
+def _pending_series(hours: list[StoreRow], view: DistrictView) -> list[PendingPoint]:
     """Pending and overdue per hour: each desk's mean over its reports, summed over desks."""
     per_hour: dict[datetime, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in hours:
@@ -94,7 +99,7 @@ def _pending_series(hours: list[Row], view: DistrictView) -> list[dict]:
             per_hour[row.hour]["pending"] += row.pending / row.n
             per_hour[row.hour]["overdue"] += row.overdue / row.n
             per_hour[row.hour]["desks"] += 1
-    rows = []
+    rows: list[PendingPoint] = []
     at = floor_to(view.since, HOUR)
     while at < view.until:
         sums = per_hour.get(at)
@@ -110,16 +115,16 @@ def _pending_series(hours: list[Row], view: DistrictView) -> list[dict]:
     return rows
 
 
-def _metric_rows(metrics: MetricsService, slug: str, now: datetime) -> list[dict]:
+def _metric_rows(metrics: MetricsService, slug: str, now: datetime) -> list[MetricRow]:
     """The database metrics broken down by district: this district's value and the median."""
-    rows = []
+    rows: list[MetricRow] = []
     for view in metrics.current(now):
         metric = view.metric
         if not metric.by_district:
             continue
         value, status = view.districts.get(slug, (None, "no_data"))
         others = [v for v, _s in view.districts.values() if v is not None]
-        rank = None
+        rank: int | None = None
         if value is not None:
             higher = metric.thresholds.direction == "higher"
             rank = 1 + sum(1 for v in others if (v > value if higher else v < value))
@@ -140,7 +145,7 @@ def _metric_rows(metrics: MetricsService, slug: str, now: datetime) -> list[dict
     return rows
 
 
-def intake_by_period(hours: list[Row], *, daily: bool) -> list[dict]:
+def intake_by_period(hours: list[StoreRow], *, daily: bool) -> list[IntakeRow]:
     """Applications received, resolved and resolved on time per local day (or hour).
 
     A desk's counters count up from local midnight, so a day's intake is the
@@ -148,11 +153,11 @@ def intake_by_period(hours: list[Row], *, daily: bool) -> list[dict]:
     of the same day. Summed over desks.
     """
     per_period: dict[datetime, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    previous: dict[tuple[str, object], dict[str, float]] = {}
-    day_high: dict[tuple[str, object], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    previous: dict[tuple[str, date], dict[str, float]] = {}
+    day_high: dict[tuple[str, date], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in sorted(hours, key=lambda r: (r.source, r.hour)):
         day = row.hour.astimezone(LOCAL_TZ).date()
-        values = {
+        values: dict[str, float] = {
             "received": row.received_max,
             "resolved": row.resolved_max,
             "on_time": row.on_time_max,
@@ -175,7 +180,7 @@ def intake_by_period(hours: list[Row], *, daily: bool) -> list[dict]:
             bucket = per_period[start]
             for name, value in high.items():
                 bucket[name] += value
-    rows = []
+    rows: list[IntakeRow] = []
     for start in sorted(per_period):
         bucket = per_period[start]
         rows.append(

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Connection
+
 from ioc.clock import LOCAL_TZ
 from ioc.district_view import DistrictView
 from ioc.store import queries
+from ioc.store.queries import HourSums
+from ioc.store.schema import ROLLUP_SUMS
 
 MINUTE_SERIES_SPAN = timedelta(hours=36)
 HOUR = timedelta(hours=1)
@@ -33,9 +37,13 @@ def floor_to(ts: datetime, width: timedelta) -> datetime:
     return datetime.fromtimestamp(stamp - stamp % seconds, UTC)
 
 
+# Per bucket start: the rollups' sums by name, and "minutes" (how many minutes had data).
+BucketSums = dict[datetime, dict[str, float]]
+
+
 def buckets(
-    conn, view: DistrictView, feed: str, hours: list | None = None
-) -> tuple[list[datetime], dict]:
+    conn: Connection, view: DistrictView, feed: str, hours: list[HourSums] | None = None
+) -> tuple[list[datetime], BucketSums]:
     """Bucket starts over the range, and per bucket the summed rollups and minutes seen.
 
     Up to ``MINUTE_SERIES_SPAN`` from the per-minute rollups, beyond from the
@@ -43,12 +51,12 @@ def buckets(
     """
     width = view.bucket
     first = floor_to(view.since, width)
-    starts = []
+    starts: list[datetime] = []
     at = first
     while at < view.until:
         starts.append(at)
         at += width
-    sums: dict[datetime, dict[str, float]] = {}
+    sums: BucketSums = {}
     if view.span <= MINUTE_SERIES_SPAN:
         rows = queries.district_minutes(
             conn, district=view.slug, feed=feed, since=first, until=view.until
@@ -56,7 +64,7 @@ def buckets(
         for row in rows:
             bucket = sums.setdefault(floor_to(row.minute, width), defaultdict(float))
             bucket["minutes"] += 1
-            for name in queries.ROLLUP_SUMS:
+            for name in ROLLUP_SUMS:
                 bucket[name] += getattr(row, name) or 0.0
     else:
         if hours is None:

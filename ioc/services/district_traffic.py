@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row
+from sqlalchemy import Connection
 
 from ioc.clock import LOCAL_TZ
 from ioc.district_view import DistrictView
@@ -13,19 +13,23 @@ from ioc.model.district import (
     TRAFFIC_SERIES_COLUMNS,
     TRAFFIC_SOURCE_COLUMNS,
     TRAFFIC_WORST_COLUMNS,
+    CameraRow,
+    HeatCell,
     Table,
+    TrafficPoint,
 )
 from ioc.services.district_buckets import HOUR, buckets, local_day_start, ratio
 from ioc.services.kpis import KpiCatalogue
 from ioc.services.live import Freshness
 from ioc.store import queries
+from ioc.store.queries import HourSums, StoreRow
 
 HEATMAP_DAYS = 7  # the day x hour map shows at least a week, so a weekday pattern shows
 WORST_COUNT = 5
 
 
 def traffic_tables(
-    conn, view: DistrictView, now: datetime, cams: list[Row], *,
+    conn: Connection, view: DistrictView, now: datetime, cams: list[StoreRow], *,
     freshness: Freshness, kpis: KpiCatalogue,
 ) -> dict[str, Table]:  # fmt: skip
     """The traffic tab's tables for a view, from the district's cameras' newest readings."""
@@ -33,7 +37,7 @@ def traffic_tables(
         conn, district=view.slug, feed="traffic", since=view.since, until=view.until,
         raw=view.raw,
     )  # fmt: skip
-    rows = []
+    rows: list[CameraRow] = []
     for r in cams:
         stale = freshness.is_stale(r, now)
         sums = totals.get(r.source, {})
@@ -79,11 +83,13 @@ def traffic_tables(
     }
 
 
-def _traffic_series(conn, view: DistrictView, now: datetime, hours) -> list[dict]:
+def _traffic_series(
+    conn: Connection, view: DistrictView, now: datetime, hours: list[HourSums]
+) -> list[TrafficPoint]:
     """Flow and mean speed per bucket of the range."""
     starts, sums = buckets(conn, view, "traffic", hours)
     minutes = view.bucket.total_seconds() / 60
-    rows = []
+    rows: list[TrafficPoint] = []
     for start in starts:
         bucket = sums.get(start)
         if not bucket or not bucket["n"]:
@@ -104,10 +110,10 @@ def _traffic_series(conn, view: DistrictView, now: datetime, hours) -> list[dict
     return rows
 
 
-def _heatmap(view: DistrictView, since: datetime, hours: list) -> list[dict]:
+def _heatmap(view: DistrictView, since: datetime, hours: list[HourSums]) -> list[HeatCell]:
     """Mean speed and flow per local day and hour, over the range or the last week."""
     found = {hour: (minutes, sums) for _district, hour, minutes, sums in hours}
-    rows = []
+    rows: list[HeatCell] = []
     at = since
     while at < view.until:  # every hour of every day, empty ones too
         local = at.astimezone(LOCAL_TZ)

@@ -4,16 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import TypedDict
 
-from sqlalchemy import Connection, Row, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from ioc.model.snapshot import StoredSnapshot
+from ioc.store.queries import StoreRow
 from ioc.store.schema import snapshots
 
 
-def insert_snapshot(conn: Connection, row: dict) -> int:
+class NewSnapshot(TypedDict):
+    """The columns of a snapshot row to store (its id is the store's)."""
+
+    taken_at: datetime
+    scope: str
+    trigger: str
+    scheduled_for: datetime | None
+    title: str
+    taken_by: str
+    status: str
+    record: str  # the canonical JSON text
+    sha256: str
+
+
+def insert_snapshot(conn: Connection, row: NewSnapshot) -> int:
     """Store one snapshot row and return its id (IntegrityError when its slot is taken)."""
-    return conn.execute(insert(snapshots).returning(snapshots.c.id), row).scalar_one()
+    new_id: int = conn.execute(insert(snapshots).returning(snapshots.c.id), row).scalar_one()
+    return new_id
 
 
 def snapshot_by_id(conn: Connection, snapshot_id: int) -> StoredSnapshot | None:
@@ -84,7 +101,7 @@ def delete_expired(conn: Connection, *, now: datetime, days: float, manual_days:
     return result.rowcount or 0
 
 
-def stored(row: Row, text: str | None = None) -> StoredSnapshot:
+def stored(row: StoreRow, text: str | None = None) -> StoredSnapshot:
     """A snapshots row as a StoredSnapshot (``text``: in place of a record not selected)."""
     return StoredSnapshot(
         id=row.id,
