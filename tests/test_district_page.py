@@ -16,7 +16,7 @@ import pytest
 
 from ioc.contract import topic_for
 from tests.conftest import screenshot, wait_until
-from tests.test_wall_page import (  # noqa: F401 - fixtures: a broker and an app of the test's
+from tests.test_wall_mqtt import (  # noqa: F401 - fixtures: a broker and an app of the test's
     mqtt,
     publish_traffic,
     wall_app,
