@@ -7,8 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVED = ("ioc", "widgets", "assets")
-SUFFIXES = frozenset({".py", ".js", ".css", ".toml", ".geojson", ".woff2"})
+SERVED = ("ioc", "widgets", "pages", "assets")
+SUFFIXES = frozenset({".py", ".js", ".css", ".toml", ".geojson", ".woff2", ".mo"})
 
 
 @lru_cache(maxsize=1)
