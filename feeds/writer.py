@@ -15,6 +15,7 @@ import base64
 import contextlib
 import logging
 import multiprocessing
+import signal
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -314,6 +315,9 @@ def _serve(
     letters_per_reason: int,
 ) -> None:
     """Answer writer commands from the ingestor until told to stop or the pipe closes."""
+    # Ctrl-C in a terminal reaches the whole process group; the ingestor stops this
+    # child itself (Stop, or the pipe closing), after its last batch is committed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_logging(log_level)
     writer = InlineWriter(make_engine(url), districts, letters_per_reason)
     while True:
