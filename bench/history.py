@@ -33,6 +33,7 @@ from bench.history_sources import choose_sources
 from ioc.areas import AreaCatalogue, load_areas
 from ioc.config import Settings
 from ioc.store.engine import make_engine, migrate
+from ioc.store.rollup_writes import hour_of, refresh_hour_rollups
 from ioc.store.schema import (
     ROLLUP_SUMS,
     district_status,
@@ -42,7 +43,6 @@ from ioc.store.schema import (
     source_hours,
 )
 from ioc.store.schema import sqlite_datetime_text as sqlite_text
-from ioc.store.writes import hour_of, refresh_hour_rollups
 
 # What a fill holds; stores filled by an older version (bench.wall's marker) are filled again.
 # 2: source_hours. 3: rollups_hour.

@@ -19,8 +19,8 @@ from feeds.demo import models as sim
 from ioc.areas import Area
 from ioc.clock import LOCAL_TZ
 from ioc.contract import FEEDS, Reading
+from ioc.store.rollup_writes import hour_of, minute_of, source_hour_sums
 from ioc.store.schema import ROLLUP_SUMS, SOURCE_HOUR_MAXES, SOURCE_HOUR_SUMS
-from ioc.store.writes import hour_of, minute_of, source_hour_sums
 
 STALE_SHARE = 1 / 500  # of sources, besides the offline district's
 VALUES = ("vehicles", "interval_s", "speed_kmh", "occupancy", "up", "clients", "pending",

@@ -49,7 +49,7 @@ from feeds.commands import (
 )
 from ioc.config import configure_logging
 from ioc.contract import STORE_REFUSED, Reading, Rejection, StatusReport, validate
-from ioc.store import writes
+from ioc.store import rollup_writes, writes
 from ioc.store.engine import make_engine
 from ioc.store.letters import MAX_PER_REASON, DeadLetter, add_dead_letters
 
@@ -203,7 +203,7 @@ class BatchWriter:
         with self.engine.begin() as conn:
             new = writes.insert_readings(conn, readings, received_at=now)
             writes.upsert_latest(conn, new, received_at=now)
-            writes.add_rollups(conn, new)
+            rollup_writes.add_rollups(conn, new)
             writes.upsert_status(conn, reports, received_at=now)
             kept = add_dead_letters(conn, letters, keep=self.letters_per_reason)
             counts = Counter(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ioc.contract import Reading, StatusReport
-from ioc.store import writes
+from ioc.store import rollup_writes, writes
 from pages.web import create_app
 from tests.conftest import make_settings
 
@@ -25,7 +25,7 @@ def store(engine, readings, statuses=()):
     with engine.begin() as conn:
         new = writes.insert_readings(conn, readings, received_at=now)
         writes.upsert_latest(conn, new, received_at=now)
-        writes.add_rollups(conn, new)
+        rollup_writes.add_rollups(conn, new)
         writes.upsert_status(conn, list(statuses), received_at=now)
 
 

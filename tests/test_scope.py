@@ -20,7 +20,7 @@ from ioc.contract import Reading, StatusReport
 from ioc.metrics.catalogue import load_catalogue
 from ioc.metrics.evaluate import MetricEvaluator
 from ioc.scope import CHECKED, ENDPOINTS
-from ioc.store import writes
+from ioc.store import rollup_writes, writes
 from pages.web import create_app
 from tests.conftest import make_settings
 
@@ -71,7 +71,7 @@ def app(store_url, areas, tmp_path):
             conn, _readings("ninh-kieu", now) + _readings("cai-rang", now), received_at=now
         )
         writes.upsert_latest(conn, new, received_at=now)
-        writes.add_rollups(conn, new)
+        rollup_writes.add_rollups(conn, new)
         writes.upsert_status(
             conn, [StatusReport("ninh-kieu", True, now), StatusReport("cai-rang", False, now)],
             received_at=now,

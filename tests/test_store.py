@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from ioc.contract import Reading, StatusReport
-from ioc.store import letters, queries, writes
+from ioc.store import letters, queries, rollup_writes, writes
 from ioc.store.schema import dead_letters, district_status, latest, readings, rollups
 
 T0 = datetime(2026, 11, 22, 1, 0, 5, tzinfo=UTC)
@@ -27,7 +27,7 @@ def write(engine, batch, now=T0):
     with engine.begin() as conn:
         new = writes.insert_readings(conn, batch, received_at=now)
         writes.upsert_latest(conn, new, received_at=now)
-        writes.add_rollups(conn, new)
+        rollup_writes.add_rollups(conn, new)
     return new
 
 
@@ -254,7 +254,7 @@ def test_two_writers_of_the_same_hour_leave_it_summed_exactly(engine):
     other.start()
     with engine.begin() as conn:  # the first writer holds its transaction open a moment
         new = writes.insert_readings(conn, [traffic("cam-1", start, 7)], received_at=T0)
-        writes.add_rollups(conn, new)
+        rollup_writes.add_rollups(conn, new)
         first_in.set()
         other.join(0.5)  # the second writer now waits for this commit
     other.join(10)

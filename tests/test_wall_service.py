@@ -12,7 +12,7 @@ from ioc.model.wall import CITY
 from ioc.services.kpis import KpiCatalogue, load_kpis
 from ioc.services.wall import WallService
 from ioc.status import Thresholds
-from ioc.store import writes
+from ioc.store import rollup_writes, writes
 from ioc.store.schema import ROLLUP_SUMS, rollups
 from tests.conftest import make_settings
 
@@ -39,7 +39,7 @@ def write(engine, batch, now=NOW):
     with engine.begin() as conn:
         new = writes.insert_readings(conn, batch, received_at=now)
         writes.upsert_latest(conn, new, received_at=now)
-        writes.add_rollups(conn, new)
+        rollup_writes.add_rollups(conn, new)
 
 
 def status(engine, district, online, now=NOW):
@@ -170,7 +170,7 @@ def test_usual_level_is_the_same_hour_over_previous_weeks(engine, wall):
     with engine.begin() as conn:
         conn.execute(insert(rollups), rows)
         # As the ingestor does after adding minutes: the hours they fall in are summed again.
-        writes.refresh_hour_rollups(
+        rollup_writes.refresh_hour_rollups(
             conn, {("traffic", r["minute"].replace(minute=0)) for r in rows}
         )
     write(engine, [traffic("ninh-kieu", "cam-1", 250, 30.0)])
