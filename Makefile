@@ -15,7 +15,7 @@ PYBABEL   := PYTHONPATH=. $(VENV)/bin/pybabel
 
 help:
 	@echo "make run     start the all-in-one demo (broker, simulator, ingestor, web) on http://127.0.0.1:8050"
-	@echo "make test    ruff, mypy (strict on ioc/) and the whole pytest suite"
+	@echo "make test    ruff, mypy (strict on ioc/, feeds/, app.py) and the whole pytest suite"
 	@echo "make bench   benchmarks: ingest, the wall, the district page, database metrics, briefing snapshots (figures go to docs/performance.md by hand)"
 	@echo "make format  ruff format + autofix"
 	@echo "make translations  compile the text catalogues (ioc/locale/*/LC_MESSAGES/messages.po)"

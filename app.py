@@ -16,8 +16,10 @@ import signal
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
+from types import FrameType
 
 import dash
+from flask import Flask
 
 from feeds.demo.broker import EmbeddedBroker, choose_port
 from feeds.demo.warehouse import ensure_demo_warehouse
@@ -44,7 +46,7 @@ def create_app(ready: Prepared) -> dash.Dash:
         )
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> dash.Dash | Flask:
     # `gunicorn app:server` reads `server` from this module: build the app on
     # first use, from the environment, so importing app.py reads nothing.
     if name in ("app", "server"):
@@ -72,7 +74,8 @@ def run_all_in_one(ready: Prepared) -> None:
     start_demo_warehouse(settings)
     broker = None
     simulate = settings.simulator_enabled  # decided before the broker URL is filled in
-    if settings.mqtt_url is None:
+    mqtt_url = settings.mqtt_url
+    if mqtt_url is None:
         broker = EmbeddedBroker(choose_port(settings.embedded_broker_port))
         broker.start()
         # The password is new at each start and lives nowhere else: say it
@@ -84,7 +87,8 @@ def run_all_in_one(ready: Prepared) -> None:
             broker.port, broker.username, broker.password,
             broker.port, broker.username, broker.password,
         )  # fmt: skip
-        settings = settings.model_copy(update={"mqtt_url": broker.url, "simulate": simulate})
+        mqtt_url = broker.url
+        settings = settings.model_copy(update={"mqtt_url": mqtt_url, "simulate": simulate})
     try:
         app = create_app(replace(ready, settings=settings))
     except Exception:
@@ -109,9 +113,9 @@ def run_all_in_one(ready: Prepared) -> None:
             log.info("no scheduled briefing snapshots; the retention of hand-taken ones runs")
     simulator = None
     if simulate:
-        simulator = Simulator.from_settings(settings, services.areas, settings.mqtt_url)
+        simulator = Simulator.from_settings(settings, services.areas, mqtt_url)
         simulator.start()
-        log.info("simulator publishing demo feeds to %s", redact_url(settings.mqtt_url))
+        log.info("simulator publishing demo feeds to %s", redact_url(mqtt_url))
     url = f"http://{settings.host}:{settings.port}/"
     print(
         f"IOC dashboard: {url}wall  (wall display; status page at {url}, "
@@ -138,7 +142,7 @@ def start_demo_warehouse(settings: Settings) -> None:
         ensure_demo_warehouse(DEMO_WAREHOUSE, today=datetime.now(UTC).astimezone(LOCAL_TZ).date())
 
 
-def _interrupt(_signum, _frame) -> None:
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 

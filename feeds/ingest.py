@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import Engine
 
 from feeds.bounded import ByteBoundedQueue, Empty
@@ -75,7 +77,7 @@ class Ingestor:
         self.queue: ByteBoundedQueue[Envelope] = ByteBoundedQueue(
             max_items=QUEUE_MAX, max_bytes=settings.ingest_queue_mb * 1024 * 1024
         )
-        self.stats: Counter = Counter()
+        self.stats: Counter[str] = Counter()
         self.connected = False
         # Set once the broker has acknowledged the subscription (SUBACK).
         self.subscribed = threading.Event()
@@ -105,7 +107,14 @@ class Ingestor:
 
     # --- MQTT side (paho's network thread) ---------------------------------
 
-    def _on_connect(self, client, _userdata, flags, reason_code, _properties) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
         if reason_code.is_failure:
             log.warning("broker refused the connection: %s", reason_code)
             return
@@ -122,19 +131,35 @@ class Ingestor:
             topic,
         )
 
-    def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
+    def _on_subscribe(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _mid: int,
+        reason_codes: list[ReasonCode],
+        _properties: Properties | None,
+    ) -> None:
         if any(code.is_failure for code in reason_codes):
             log.error("the broker refused the subscription: %s", reason_codes)
             return
         self.subscribed.set()
 
-    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
         self.connected = False
         self.subscribed.clear()
         if not self._stop.is_set():
             log.warning("lost the broker (%s); reconnecting with backoff", reason_code)
 
-    def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
+    def _on_message(
+        self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
+    ) -> None:
         # Networking only: validation happens beside the writes, on the other core.
         received = time.time()
         self.last_message_at = datetime.fromtimestamp(received, UTC)

@@ -6,9 +6,11 @@ import socket
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -58,13 +60,13 @@ def make_client(
     """Create a configured (not yet connected) client for a broker URL."""
     address = BrokerAddress.from_url(url)
     version = mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311
-    kwargs = {} if version == mqtt.MQTTv5 else {"clean_session": not persistent}
     client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2,
+        CallbackAPIVersion.VERSION2,
         client_id=client_id,
+        # MQTT 5 has no clean session (paho refuses one); it uses clean_start at connect.
+        clean_session=None if version == mqtt.MQTTv5 else not persistent,
         protocol=version,
         manual_ack=manual_ack,
-        **kwargs,
     )
     username = address.username or default_username
     if username:
@@ -79,14 +81,22 @@ def connect_properties(protocol: str, *, persistent: bool) -> Properties | None:
     """MQTT 5 CONNECT properties: a session that outlives the connection, a wide window."""
     if protocol != "5":
         return None
-    properties = Properties(PacketTypes.CONNECT)
+    # paho leaves Properties.__init__ unannotated.
+    properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     if persistent:
         properties.SessionExpiryInterval = SESSION_EXPIRY_S
     properties.ReceiveMaximum = RECEIVE_MAXIMUM
     return properties
 
 
-def connect_kwargs(protocol: str, *, persistent: bool) -> dict:
+class ConnectOptions(TypedDict, total=False):
+    """The protocol-dependent keyword arguments of Client.connect/connect_async."""
+
+    clean_start: bool
+    properties: Properties | None
+
+
+def connect_kwargs(protocol: str, *, persistent: bool) -> ConnectOptions:
     """Keyword arguments for Client.connect/connect_async for this protocol."""
     if protocol != "5":
         return {}
@@ -100,7 +110,8 @@ def free_port() -> int:
     """Ask the kernel for a free loopback TCP port."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:

@@ -23,11 +23,15 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from feeds.demo.models import (
     TRAFFIC_INTERVAL_S,
+    BacklogState,
     Source,
     WifiState,
     backlog_payload,
@@ -71,7 +75,7 @@ class Simulator:
         backlog_interval_s: int = 300, offline_after_s: float = 30.0, offline_for_s: float = 120.0,
     ) -> None:  # fmt: skip
         self.url, self.speedup, self.qos, self.rate = url, speedup, qos, rate
-        self.areas = tuple(getattr(areas, "areas", areas))
+        self.areas = tuple(areas.areas if isinstance(areas, AreaCatalogue) else areas)
         self.kinds = {area.slug: area.kind for area in self.areas}
         self.offline = tuple(offline)
         if unknown := set(self.offline) - set(self.kinds):
@@ -85,7 +89,7 @@ class Simulator:
         self.dropped: Counter[str] = Counter()  # readings the client would not queue, by feed
         self._rng = random.Random(seed)
         self._clients: dict[str, mqtt.Client] = {}
-        self._state: dict[Source, object] = {}
+        self._state: dict[Source, WifiState | BacklogState] = {}
         self._seq: Counter[Source] = Counter()
         self._last: dict[Source, float] = {}
         self._heap: list[tuple[float, int, Callable[[float], float | None]]] = []
@@ -116,7 +120,7 @@ class Simulator:
         for src in self.sources:
             self._schedule(self._t0, self._report_job(src))
         if self.bad_every:
-            self._schedule(self._t0 + self.bad_every, self._bad_job)
+            self._schedule(self._t0 + self.bad_every, self._bad_job(self.bad_every))
         for district in self.offline:
             self._schedule(self._t0 + self.offline_cycle[0], self._offline_job(district))
         self._schedule(self._t0 + 60, self._stats_job)
@@ -181,7 +185,14 @@ class Simulator:
         client.loop_start()
         self._clients[district] = client
 
-    def _on_connect(self, client: mqtt.Client, district: str, _flags, reason, _props) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        district: str,
+        _flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        _props: Properties | None,
+    ) -> None:
         if reason.is_failure:
             log.warning("%s: broker refused the connection: %s", district, reason)
             return
@@ -194,8 +205,11 @@ class Simulator:
         client = self._clients.pop(district)
         client.loop_stop()
         if (sock := client.socket()) is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+            # paho types it as a protocol without shutdown(); over TCP (and TLS,
+            # a socket subclass) it is a real socket.
+            if isinstance(sock, socket.socket):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
             sock.close()
         log.info("%s: connection cut (fault injection); its Last Will should fire", district)
 
@@ -267,15 +281,18 @@ class Simulator:
             return wifi_payload(src, state.up, local, ts, self._rng, seq)
         return backlog_payload(src, backlog_step(state, src, local, dt, self._rng), ts, seq)
 
-    def _bad_job(self, when: float) -> float:
-        connected = [d for d in self.kinds if self._connected(d)]
-        if connected:
-            district = connected[int(when) % len(connected)]
-            for reason, topic, payload in bad_messages(district, datetime.now(UTC)):
-                self._clients[district].publish(topic, payload, qos=self.qos)
-                self._count(reason, self.bad)
-            log.info("%s: published %d malformed messages", district, len(REASONS))
-        return when + self.bad_every
+    def _bad_job(self, every: float) -> Callable[[float], float]:
+        def job(when: float) -> float:
+            connected = [d for d in self.kinds if self._connected(d)]
+            if connected:
+                district = connected[int(when) % len(connected)]
+                for reason, topic, payload in bad_messages(district, datetime.now(UTC)):
+                    self._clients[district].publish(topic, payload, qos=self.qos)
+                    self._count(reason, self.bad)
+                log.info("%s: published %d malformed messages", district, len(REASONS))
+            return when + every
+
+        return job
 
     def _offline_job(self, district: str) -> Callable[[float], float]:
         def job(when: float) -> float:
@@ -302,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
         "feeds for every area in the catalogue (demo data, not real measurements).",
     )
     # fmt: off
-    options = [
+    options: list[tuple[str, dict[str, Any]]] = [
         ("--url", {"default": url, "help": f"broker URL (default: IOC_MQTT_URL, else "
             f"{DEFAULT_URL}; now {redact_url(url)})"}),
         ("--speedup", {"type": float, "default": settings.sim_speedup, "metavar": "N",

@@ -374,8 +374,9 @@ class WriterProcess(StoreWriter):
         """Send a command and wait for its answer; restart the child if it died."""
         with self._lock:
             try:
-                self._pipe.send(command)
-                answer = self._pipe.recv()
+                pipe = self._connection()
+                pipe.send(command)
+                answer = pipe.recv()
             except (EOFError, OSError, BrokenPipeError) as err:
                 log.error("the writer process died (%s); starting a new one", err)
                 self._restart()
@@ -386,6 +387,12 @@ class WriterProcess(StoreWriter):
             case Unavailable(reason):
                 raise StoreUnavailable(reason)
         raise StoreUnavailable(f"the writer answered {type(answer).__name__}")
+
+    def _connection(self) -> Connection:
+        """Return the pipe to the child, which start() opens."""
+        if self._pipe is None:
+            raise RuntimeError("the writer process is not started")
+        return self._pipe
 
     def _restart(self) -> None:
         if self._process is not None:
@@ -399,11 +406,12 @@ class WriterProcess(StoreWriter):
         if self._process is None:
             return
         with self._lock:
+            pipe = self._connection()
             with contextlib.suppress(OSError, BrokenPipeError):
-                self._pipe.send(Stop())
+                pipe.send(Stop())
             self._process.join(10)
             if self._process.is_alive():
                 self._process.kill()
                 self._process.join(5)
-            self._pipe.close()
+            pipe.close()
         self._process = None

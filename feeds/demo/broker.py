@@ -24,10 +24,14 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
+import paho.mqtt.client as mqtt
 from amqtt.plugins.base import BaseAuthPlugin
+from amqtt.session import Session
+from paho.mqtt.enums import CallbackAPIVersion
 
-from feeds.mqtt import port_is_free
+from feeds.mqtt import free_port, port_is_free
 from ioc.config import configure_logging
 
 log = logging.getLogger(__name__)
@@ -52,7 +56,7 @@ class PasswordAuthPlugin(BaseAuthPlugin):
         username: str = ""
         password: str = ""
 
-    async def authenticate(self, *, session) -> bool:
+    async def authenticate(self, *, session: Session) -> bool:
         """Refuse a session unless both its user name and password match."""
         if not (self.config.username and self.config.password):
             return False  # an unset password must never mean "anyone"
@@ -66,7 +70,7 @@ def _same(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
-def broker_config(port: int, password: str) -> dict:
+def broker_config(port: int, password: str) -> dict[str, dict[str, dict[str, str]]]:
     """amqtt configuration: loopback only, user ``ioc`` with this password, nobody else.
 
     amqtt queues QoS 1 messages for an absent persistent session only when the
@@ -97,11 +101,9 @@ async def serve(port: int, password: str) -> None:
 
 def wait_for_broker(port: int, timeout: float, password: str) -> bool:
     """Wait until the broker accepts an MQTT CONNECT (a bare TCP probe makes amqtt log errors)."""
-    import paho.mqtt.client as mqtt
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="ioc-probe")
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="ioc-probe")
         client.username_pw_set(USERNAME, password)
         try:
             client.connect("127.0.0.1", port, keepalive=5)
@@ -131,7 +133,7 @@ class EmbeddedBroker:
         self.port = port
         # 32 random bytes; URL-safe characters, so it goes into a URL unquoted.
         self.password = secrets.token_urlsafe(32)
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[str] | None = None
 
     @property
     def username(self) -> str:
@@ -160,8 +162,7 @@ class EmbeddedBroker:
             stdin=subprocess.PIPE,
             text=True,
         )
-        self.process.stdin.write(self.password + "\n")
-        self.process.stdin.close()
+        _hand_over(self.process.stdin, self.password)
         if not wait_for_broker(self.port, timeout, self.password):
             self.stop()
             raise RuntimeError(f"the embedded broker did not start on port {self.port}")
@@ -177,13 +178,19 @@ class EmbeddedBroker:
                 self.process.wait(5)
 
 
+def _hand_over(stdin: IO[str] | None, password: str) -> None:
+    """Write the password to the child's standard input and close it."""
+    if stdin is None:  # Popen(stdin=PIPE) always gives one
+        raise RuntimeError("the embedded broker child has no standard input to take the password")
+    stdin.write(password + "\n")
+    stdin.close()
+
+
 def choose_port(preferred: int) -> int:
     """The preferred port when free, else a free one chosen by the kernel."""
     if preferred and port_is_free(preferred):
         return preferred
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_port()
 
 
 def main(argv: list[str] | None = None) -> int:
