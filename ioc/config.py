@@ -1,4 +1,7 @@
-"""Settings: the one place that reads the environment (prefix ``IOC_``, optional ``.env``)."""
+"""Settings: the one place that reads ``IOC_`` settings (environment, optional ``.env``).
+
+A metric database's ``url_env`` names a variable of its own, read by ioc/metrics/catalogue.py.
+"""
 
 from __future__ import annotations
 

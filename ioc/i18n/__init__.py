@@ -1,4 +1,4 @@
-"""Vietnamese (default) and English texts from gettext catalogues. Formats: i18n.format."""
+"""Vietnamese (default) and English texts from gettext catalogues. Formats: ioc.i18n.format."""
 
 from __future__ import annotations
 
