@@ -1,0 +1,1 @@
+"""Accounts, wall and API tokens from a shell: ``python -m ioc.users --help``."""
