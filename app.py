@@ -26,7 +26,14 @@ from feeds.demo.warehouse import ensure_demo_warehouse
 from feeds.ingest import Ingestor
 from feeds.mqtt import port_is_free
 from feeds.simulate import Simulator
-from ioc.bootstrap import Prepared, StartupError, exit_on_startup_error, prepare, store_errors
+from ioc.bootstrap import (
+    Prepared,
+    StartupError,
+    exit_on_startup_error,
+    open_check,
+    prepare,
+    store_errors,
+)
 from ioc.briefing.schedule import scheduler_for
 from ioc.clock import LOCAL_TZ
 from ioc.config import DEFAULT_METRICS_FILE, DEMO_WAREHOUSE, Settings, redact_url
@@ -54,13 +61,15 @@ def __getattr__(name: str) -> dash.Dash | Flask:
             # One line, not a traceback through gunicorn's loader. Exit status 4 is
             # gunicorn's "app failed to load": it stops instead of starting workers again.
             with exit_on_startup_error(4):
-                _built["app"] = create_app(prepare(logs=False, kpis=True, catalogue=True))
+                ready = prepare(check=open_check, logs=False, kpis=True, catalogue=True)
+                _built["app"] = create_app(ready)
         return _built["app"] if name == "app" else _built["app"].server
     raise AttributeError(name)
 
 
-def web_port_free(settings: Settings) -> None:
-    """Refuse to start when another program holds the web port."""
+def web_checks(settings: Settings) -> None:
+    """Refuse to serve open on a network address (ioc/config.py) or on a taken port."""
+    open_check(settings)
     if not port_is_free(settings.port, settings.host):
         raise StartupError(
             f"configuration error: IOC_PORT={settings.port}: {settings.host}:{settings.port} "
@@ -168,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.parse_args(argv)
     with exit_on_startup_error():
         # Before anything starts: a taken port or a broken file stops us cleanly.
-        ready = prepare(check=web_port_free, kpis=True, catalogue=True)
+        ready = prepare(check=web_checks, kpis=True, catalogue=True)
         stop_on_signals()
         run_all_in_one(ready)
     return 0

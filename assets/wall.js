@@ -5,7 +5,8 @@
  *   district turning "alarm" is shown once, then the rotation resumes.
  * - Keys: left/right scene, space pause, f full screen. Cursor hidden when idle.
  * - Connection: /api/v1/ping every second; no answer for 3 s shows the banner,
- *   an answer hides it; another build of the pages on the server reloads the page.
+ *   an answer hides it; another build of the pages on the server reloads the page,
+ *   and so does an answer saying this screen's access was withdrawn or has ended.
  *   Answers without new values for a while show the banner too.
  * - Unattended: the stage shifts a few pixels every minute against burn-in,
  *   and the page reloads itself at a rotation boundary every IOC_WALL_RELOAD_H.
@@ -362,6 +363,12 @@
       })
       .then(function (body) {
         self.lastPingOk = Date.now();
+        if (body.access && body.access !== "ok") {
+          // The screen's token was revoked, or its session ended: the server's page
+          // for /wall says which (withdrawn, or the sign-in page).
+          window.location.reload();
+          return;
+        }
         if (self.build !== null && body.build !== self.build) {
           window.location.reload(); // another build of the pages: run it, not this old copy
           return;

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from ioc.build import build_id
 from ioc.district_view import parse_view
+from ioc.identity import current
 from ioc.scope import viewer_scope
 from ioc.services.container import get_services
 
@@ -31,9 +32,16 @@ def healthz() -> Response:
 
 @api.get("/api/v1/ping")
 def ping() -> Response:
-    """Answer at once, touching nothing: how a wall tells the server is reachable."""
+    """Answer at once: how a wall tells the server is reachable, and its access still good.
+
+    ``access``: "ok" (this browser is someone, or a screen with a valid token),
+    "withdrawn" (its wall token was revoked) or "none" (signed out, or never in).
+    """
     now = datetime.now(UTC).isoformat()
-    response = jsonify({"ok": True, "build": build_id(), "time": now})
+    found = current()
+    access = "ok" if found.viewer is not None else (found.problem or "none")
+    access = access if access in ("ok", "withdrawn") else "none"
+    response = jsonify({"ok": True, "build": build_id(), "time": now, "access": access})
     response.headers["Cache-Control"] = "no-store"
     return response
 

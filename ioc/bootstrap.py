@@ -19,7 +19,15 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from ioc.areas import AreaCatalogue, AreaCatalogueError, load_areas
-from ioc.config import ROOT, ConfigError, Settings, configure_logging, load_settings, redact_url
+from ioc.config import (
+    ROOT,
+    ConfigError,
+    Settings,
+    configure_logging,
+    load_settings,
+    redact_url,
+    refuse_open,
+)
 from ioc.metrics.catalogue import MetricCatalogueError, load_catalogue
 from ioc.model.metric import Catalogue
 from ioc.services.kpis import KpiCatalogue, KpiConfigError, load_kpis
@@ -70,6 +78,14 @@ def prepare(
     thresholds = load_kpis_checked(settings) if kpis else None
     metrics = load_catalogue_checked(settings) if catalogue else None
     return Prepared(settings, areas, thresholds, metrics)
+
+
+def open_check(settings: Settings) -> None:
+    """The web app's own check: no access control on a network address is refused."""
+    try:
+        refuse_open(settings)
+    except ConfigError as err:
+        raise StartupError(str(err)) from None
 
 
 def boot(*, check: Check | None = None, kpis: bool = False, catalogue: bool = False) -> Booted:

@@ -9,11 +9,12 @@ import logging
 import re
 import socket
 from datetime import time
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -111,6 +112,36 @@ class Settings(BaseSettings):
     # Unset: every viewer sees every district. Set but absent: none.
     scope_header: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")
 
+    # Who may see and do what (docs/security.md). "none": whoever reaches the app, allowed
+    # only on a loopback IOC_HOST unless IOC_AUTH_ALLOW_OPEN=1; "local": accounts in the
+    # store (python -m ioc.users); "oidc": the city's OpenID Connect provider; "proxy": an
+    # authenticating proxy at IOC_TRUSTED_PROXIES names the user, role and districts.
+    auth: Literal["none", "local", "oidc", "proxy"] = "none"
+    auth_allow_open: bool = False
+    # The app's address as people and screens reach it (behind a proxy: the proxy's), for
+    # the wall-token URLs that python -m ioc.users prints; unset: http://IOC_HOST:IOC_PORT.
+    public_url: str | None = Field(None, pattern=r"^https?://[^\s]{1,200}$")
+    # Signs session cookies; unset, a key made once is kept in the store (all workers share it).
+    secret_key: str | None = Field(None, min_length=32, max_length=200)
+    session_hours: float = Field(12, gt=0, le=24 * 30)
+    # Failed sign-ins allowed per account, and per client address, in 15 minutes.
+    login_attempts: int = Field(5, ge=1, le=1000)
+    login_attempts_address: int = Field(20, ge=1, le=10_000)
+    audit_retention_days: float = Field(400, gt=0)
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = Field(None, max_length=200)
+    oidc_client_secret: str | None = Field(None, max_length=500)
+    oidc_scopes: str = Field("openid profile", pattern=r"^openid( [A-Za-z0-9_:.-]{1,64}){0,10}$")
+    # Which claims carry the user's name, role and districts; a dotted path reaches into
+    # an object (Keycloak: realm_access.roles). A list of roles gives the strongest known.
+    oidc_name_claim: str = Field("preferred_username", pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    oidc_role_claim: str = Field("ioc_role", pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    oidc_districts_claim: str = Field("ioc_districts", pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    # Proxy mode: the addresses (or networks) of the proxies whose headers are believed,
+    # and the header with the viewer's role (absent: district with a scope, else leader).
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
+    role_header: str = Field("X-IOC-Role", pattern=r"^[A-Za-z0-9-]{1,64}$")
+
     # Briefing snapshots. The official header's issuing body, centre and place, in
     # Vietnamese and in English (kept in each snapshot as they were when taken).
     briefing_issuer: str = Field("UBND THÀNH PHỐ CẦN THƠ", min_length=1, max_length=120)
@@ -179,6 +210,47 @@ class Settings(BaseSettings):
             days.update(range(first, last + 1))
         return frozenset(days)
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        found = []
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                try:
+                    found.append(ip_network(part, strict=False))
+                except ValueError:
+                    raise ValueError(f"{part!r} is not an IP address or network") from None
+        return tuple(found)
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _issuer(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be the provider's http(s):// issuer URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _auth_complete(self) -> Settings:
+        if self.auth == "oidc":
+            missing = [name for name in ("oidc_issuer", "oidc_client_id", "oidc_client_secret")
+                       if not getattr(self, name)]  # fmt: skip
+            if missing:
+                names = ", ".join(ENV_PREFIX + m.upper() for m in missing)
+                raise ValueError(f"IOC_AUTH=oidc needs {names}")
+        if self.auth == "proxy" and not self.trusted_proxies:
+            raise ValueError("IOC_AUTH=proxy needs IOC_TRUSTED_PROXIES (the proxies' addresses)")
+        return self
+
+    @property
+    def open_to_network(self) -> bool:
+        """IOC_AUTH=none on an address other than loopback (refused unless allowed)."""
+        return self.auth == "none" and not is_loopback(self.host)
+
     @field_validator("user_header", "chromium", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
@@ -209,7 +281,10 @@ class Settings(BaseSettings):
             raise ValueError("is not an SQLAlchemy database URL") from err
         return value
 
-    @field_validator("scope_header", mode="before")
+    @field_validator(
+        "scope_header", "secret_key", "public_url", "oidc_client_id", "oidc_client_secret",
+        mode="before",
+    )  # fmt: skip
     @classmethod
     def _no_scope_header(cls, value: object) -> object:
         return None if value == "" else value
@@ -240,6 +315,26 @@ class Settings(BaseSettings):
         }[feed]
 
 
+def is_loopback(host: str) -> bool:
+    """The address only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_open(settings: Settings) -> None:
+    """Refuse to serve the web app with no access control on a network address."""
+    if settings.open_to_network and not settings.auth_allow_open:
+        raise ConfigError(
+            f"configuration error: IOC_AUTH=none on IOC_HOST={settings.host} would let anyone "
+            "on the network read every district: choose IOC_AUTH=local, oidc or proxy "
+            "(docs/security.md), or set IOC_AUTH_ALLOW_OPEN=1 to run open anyway"
+        )
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read and validate settings; raise ConfigError with one line naming each bad variable."""
     # Any: an override is validated like an environment value (text or the field's own type).
@@ -261,7 +356,8 @@ def describe_errors(err: ValidationError) -> str:
             given = redact_secrets(given)
         shown = f"={given!r}" if isinstance(given, str | int | float) else ""
         message = item["msg"].removeprefix("Value error, ")
-        lines.append(f"{name}{shown}: {message}")
+        # A rule over several settings names them itself.
+        lines.append(f"{name}{shown}: {message}" if item["loc"] else message)
     return "configuration error: " + "; ".join(lines)
 
 

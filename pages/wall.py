@@ -21,7 +21,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from ioc.i18n import t
 from ioc.i18n.format import local_time
-from ioc.scope import Scope, scoped_callback, scoped_layout
+from ioc.scope import Scope, scoped_callback, scoped_layout, viewer
 from ioc.services.container import get_services
 from ioc.services.wall_scope import within
 from ioc.wall_view import parse_view
@@ -54,11 +54,17 @@ def _title(view: dict, names: dict[str, str], lang: str) -> str:
     return t(f"scene_{view['scene']}", lang)
 
 
-@scoped_layout
+@scoped_layout(screens=True)
 def layout(scope: Scope, /, **query) -> html.Div:
-    """Build the wall for the URL's parameters, with the current values already in place."""
+    """Build the wall for the URL's parameters, with the current values already in place.
+
+    A screen whose token names its scenes shows those, whatever its URL says.
+    """
     services = get_services()
     areas = services.areas
+    who = viewer()
+    if who is not None and who.scenes:
+        query = {**query, "scenes": ",".join(who.scenes)}
     view = parse_view(
         query, areas, services.settings.lang, metrics=services.metrics.enabled, allows=scope.limit
     )
@@ -190,6 +196,7 @@ def _footer(notices, lang: str) -> html.Footer:
     Input("wall-scenes", "data"),
     State("wall-lang", "data"),
     district=lambda _tick, district, _scenes, _lang: district,
+    screens=True,
     prevent_initial_call=True,
 )
 def refresh(scope: Scope, _tick, district, scenes, lang):

@@ -14,11 +14,14 @@ from ioc.api import api
 from ioc.areas import AreaCatalogue, load_areas
 from ioc.build import build_id
 from ioc.config import ROOT, Settings
+from ioc.identity import SessionCookies, session_settings
 from ioc.model.metric import Catalogue
 from ioc.scope import install as check_scope
 from ioc.services.container import EXTENSION_KEY, Services
 from ioc.services.kpis import KpiCatalogue
 from ioc.store.engine import make_engine, migrate
+from pages.admin import admin
+from pages.auth import OPEN_WARNING, auth, warn_open
 from pages.briefing.routes import briefing
 from pages.district_export import export, page_status
 from pages.security import harden
@@ -54,16 +57,26 @@ def create_app(
         update_title=None,
         serve_locally=True,
         suppress_callback_exceptions=True,
-        # Served, but not put on Dash pages: only the briefing documents link it.
-        assets_ignore=r"^briefing/",
+        # Served, but not put on Dash pages: the briefing documents and the sign-in,
+        # refusal and admin pages link their own.
+        assets_ignore=r"^(briefing|auth)/",
     )
-    app.server.extensions[EXTENSION_KEY] = Services.build(settings, engine, areas, kpis, catalogue)
-    check_scope(app.server, settings.scope_header, areas, settings.lang)  # ioc/scope.py
+    services = Services.build(settings, engine, areas, kpis, catalogue)
+    app.server.extensions[EXTENSION_KEY] = services
+    app.server.session_interface = SessionCookies()
+    key = settings.secret_key or services.accounts.signing_key()
+    app.server.config.update(session_settings(settings, key))
+    check_scope(app.server, areas, settings.lang)  # ioc/scope.py: every request, one check
+    app.server.register_blueprint(auth)
+    app.server.register_blueprint(admin)
     app.server.register_blueprint(briefing)
     app.server.register_blueprint(api)
     app.server.register_blueprint(export)
     app.server.after_request(page_status)
     compress(app.server)
+    if settings.open_to_network:  # after compression in the hooks' order: it edits the page
+        log.warning(OPEN_WARNING, settings.host)
+        app.server.after_request(warn_open)
     # Last: its headers hook hashes inline scripts before compression (hooks run in reverse).
     harden(app.server, max_request_bytes=settings.max_request_kb * 1024)
     return app

@@ -21,11 +21,12 @@ MAX_LINES = 450
 # The core's own floors, lowest first: a module may import its floor and the ones below.
 CORE_FLOORS: tuple[tuple[str, ...], ...] = (
     ("ioc.clock", "ioc.contract", "ioc.status", "ioc.build"),
-    ("ioc.i18n", "ioc.config", "ioc.areas", "ioc.model", "ioc.district_view", "ioc.wall_view"),
+    ("ioc.i18n", "ioc.config", "ioc.areas", "ioc.model", "ioc.district_view", "ioc.wall_view",
+     "ioc.access", "ioc.notice"),  # fmt: skip
     ("ioc.store",),
     ("ioc.metrics",),
     ("ioc.services",),
-    ("ioc.scope", "ioc.api", "ioc.briefing", "ioc.bootstrap"),
+    ("ioc.identity", "ioc.scope", "ioc.api", "ioc.briefing", "ioc.bootstrap", "ioc.users"),
 )
 # What widgets may know of the core: plain data, texts and formats, never the store or services.
 WIDGET_MAY_IMPORT = ("ioc.i18n", "ioc.clock", "ioc.model", "ioc.status", "ioc.areas",

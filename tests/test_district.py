@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from ioc.district_view import DEFAULT_RANGE, parse_view
-from ioc.scope import Scope, scope_from_headers
+from ioc.scope import Scope
 from ioc.services.district import DistrictService
 from ioc.services.district_backlog import intake_by_period
 from ioc.services.district_wifi import down_periods
@@ -76,14 +76,6 @@ def test_an_unusable_custom_range_gives_the_default_range_with_a_notice(first, l
     )
     assert view.range == DEFAULT_RANGE and view.until == NOW
     assert word in " ".join(view.notices)
-
-
-def test_the_scope_comes_from_a_header_only_when_one_is_configured():
-    assert scope_from_headers(None, {}).allows("ninh-kieu")
-    assert scope_from_headers("X-Districts", {"X-Districts": "*"}).allows("cai-rang")
-    only = scope_from_headers("X-Districts", {"X-Districts": "ninh-kieu, cai-rang"})
-    assert only.allows("cai-rang") and not only.allows("phong-dien")
-    assert not scope_from_headers("X-Districts", {}).allows("ninh-kieu")
 
 
 # --- pure helpers ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from ioc.areas import AreaCatalogue
 from ioc.config import Settings
 from ioc.model.metric import Catalogue
+from ioc.services.accounts import AccountService
 from ioc.services.briefing import BriefingService
 from ioc.services.district import DistrictService
 from ioc.services.kpis import KpiCatalogue, load_kpis
@@ -34,6 +35,7 @@ class Services:
     metrics: MetricsService
     district: DistrictService
     briefing: BriefingService
+    accounts: AccountService
 
     @classmethod
     def build(
@@ -59,6 +61,13 @@ class Services:
             metrics,
             district,
             BriefingService(settings, engine, areas, kpis, wall, district),
+            AccountService(
+                engine,
+                areas,
+                per_account=settings.login_attempts,
+                per_address=settings.login_attempts_address,
+                audit_days=settings.audit_retention_days,
+            ),
         )
 
 

@@ -273,3 +273,67 @@ snapshots = Table(
     UniqueConstraint("scope", "scheduled_for", name="uq_snapshots_slot"),
     Index("ix_snapshots_taken_at", "taken_at"),
 )
+
+# Accounts signed in with a password (IOC_AUTH=local). ``password`` is an argon2id
+# hash; ``epoch`` grows when the password changes or the account is disabled, and a
+# session signed for an older epoch is no longer honoured.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("districts", String(1000), nullable=True),  # comma-separated slugs, NULL: all
+    Column("password", String(200), nullable=True),  # NULL: no password set yet
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("epoch", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_login_at", UTCDateTime(), nullable=True),
+)
+
+# Wall screens' and other systems' tokens: the token itself is shown once, and only
+# its SHA-256 is kept (a 256-bit random token needs no slow hash). Never expires by
+# time; ``revoked_at`` ends it. A wall's ``last_seen_*`` says which screens are alive.
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(8), nullable=False),  # wall, api
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=True),  # api tokens
+    Column("districts", String(1000), nullable=True),
+    Column("scenes", String(200), nullable=True),  # wall tokens: the rotation, if limited
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Column("revoked_by", String(120), nullable=True),
+    Column("last_seen_at", UTCDateTime(), nullable=True),
+    Column("last_seen_from", String(64), nullable=True),
+)
+
+# Who did what: sign-ins and failed ones, snapshots taken, exported and compared,
+# accounts and tokens made or revoked. Rows are added, never changed (a trigger
+# refuses an UPDATE); rows older than the audit retention are the only ones deleted.
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(120), nullable=False),  # who: an account, token or "-"
+    Column("action", String(32), nullable=False),
+    Column("target", String(200), nullable=False, default=""),
+    Column("detail", String(500), nullable=False, default=""),
+    Column("address", String(64), nullable=False, default=""),
+    Index("ix_audit_at", "at"),
+    Index("ix_audit_action_at", "action", "at"),
+)
+
+# Values this installation keeps for itself: the key that signs session cookies when
+# IOC_SECRET_KEY is not set, shared by every web worker that uses the store.
+app_secrets = Table(
+    "app_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+)

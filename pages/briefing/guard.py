@@ -127,7 +127,7 @@ def set_csrf_cookie(response: flask.Response) -> flask.Response:
     token = flask.g.get("new_csrf")
     if token:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Strict",
-                            secure=flask.request.is_secure, path="/briefing")  # fmt: skip
+                            secure=flask.request.is_secure, path="/")  # fmt: skip
     return response
 
 

@@ -16,8 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ioc.clock import LOCAL_TZ, utc_text
 from ioc.i18n import t
+from ioc.identity import address
 from ioc.model.snapshot import CITY_SCOPE, StoredSnapshot, digest
-from ioc.scope import viewer_scope
+from ioc.scope import viewer, viewer_scope
 from ioc.services.briefing import SnapshotError
 from ioc.services.briefing_compare import compare
 from ioc.services.container import EXTENSION_KEY, get_services
@@ -49,7 +50,11 @@ def briefing_list():
 
 
 def taken_by_of(form_value: str) -> str:
-    """Who takes it: the proxy's user header when one is configured, else what the form says."""
+    """Who takes it: the signed-in account (or token, or proxy user) whenever there is one;
+    with IOC_AUTH=none, the proxy's user header if configured, else what the form says."""
+    who = viewer()
+    if who is not None and who.name:
+        return who.name[:120]
     header = get_services().settings.user_header
     if header:
         named = (flask.request.headers.get(header) or "").strip()
@@ -58,12 +63,21 @@ def taken_by_of(form_value: str) -> str:
     return form_value.strip()[:120]
 
 
+def audit(action: str, target: str, detail: str = "") -> None:
+    """Record who did what to which snapshot (ioc/services/accounts.py)."""
+    who = viewer()
+    name = (who.name if who is not None else "") or taken_by_of("") or "-"
+    get_services().accounts.audit(name, action, target, detail, address())
+
+
 def _take(trigger: str, district: str, title: str, note: str, taken_by: str):
     """Take a snapshot; a store that cannot save it is logged and answered 503, not a 500."""
     service = get_services().briefing
     try:
-        return service.take(scope=district, title=title, note=note,
+        made = service.take(scope=district, title=title, note=note,
                             taken_by=taken_by_of(taken_by), trigger=trigger)  # fmt: skip
+        audit("snapshot_taken", f"{made.id}", f"{trigger} {district}")
+        return made
     except SQLAlchemyError as err:
         log.error("briefing snapshot (%s, %s) not saved: the store failed: %s",
                   trigger, district, str(err).splitlines()[0])  # fmt: skip
@@ -154,6 +168,9 @@ def briefing_page(raw_id: str):
         return found
     response = flask.make_response(render(found, lang, inline=False, toolbar=toolbar(found, lang)))
     response.headers["Content-Type"] = "text/html; charset=utf-8"
+    wanted = flask.request.args.get("compare", "")
+    if wanted and wanted != "none":
+        audit("snapshot_compared", str(found.id), f"with {wanted[:40]}")
     return response
 
 
@@ -184,6 +201,7 @@ def briefing_html(raw_id: str):
     response = flask.make_response(render(found, lang, inline=True))
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(found, "html")}"'
+    audit("snapshot_exported", str(found.id), "html")
     return response
 
 
@@ -221,6 +239,7 @@ def briefing_pdf(raw_id: str):
         return message_page(f"{t('brief_no_pdf', lang)} ({err})", lang, 503)
     except PdfFailed as err:
         return message_page(str(err), lang, 500)
+    audit("snapshot_exported", str(found.id), "pdf")
     response = flask.make_response(data)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(found, "pdf")}"'
