@@ -36,7 +36,16 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 run: $(VENV)/.runtime $(COMPILED)
 	$(PY) app.py
 
-test: $(VENV)/.dev $(COMPILED)
+# The tests' Node parts: a real OpenID Connect provider (tests/oidc) and axe-core
+# (tests/axe), from the npm registry; without npm those tests skip and say why.
+NODE_TOOLS := tests/oidc/node_modules/.installed tests/axe/node_modules/.installed
+
+tests/%/node_modules/.installed: tests/%/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd tests/$* && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the tests that need tests/$* will be skipped"; fi
+
+test: $(VENV)/.dev $(COMPILED) $(NODE_TOOLS)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy

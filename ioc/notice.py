@@ -14,16 +14,18 @@ from ioc.i18n import t
 STYLESHEET = "/assets/auth/auth.css"
 
 
-def page(lang: str, title: str, body: str, *, wide: bool = False) -> str:
-    """A whole HTML document: ``body`` is trusted HTML the caller built with ``escape``."""
+def page(lang: str, title: str, body: str, *, wide: bool = False, top: str = "") -> str:
+    """A whole HTML document: ``body`` (and ``top``, links beside the brand line) is
+    trusted HTML the caller built with ``escape``."""
     size = " notice--wide" if wide else ""
     return (
         f'<!DOCTYPE html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · {escape(t('app_title', lang))}</title>"
         f'<link rel="stylesheet" href="{STYLESHEET}"></head>'
-        f'<body><main class="notice{size}"><p class="notice__brand">'
-        f"{escape(t('app_title', lang))}</p><h1>{escape(title)}</h1>{body}</main></body></html>"
+        f'<body><main class="notice{size}"><div class="notice__top"><p class="notice__brand">'
+        f"{escape(t('app_title', lang))}</p>{top}</div><h1>{escape(title)}</h1>{body}</main>"
+        "</body></html>"
     )
 
 

@@ -237,11 +237,7 @@ def _refuse(status: int, key: str, reason: str, slug: str | None = None) -> flas
     lang = _lang()
     if flask.request.path.startswith("/_dash-"):
         return _plain(t(key, lang), status)
-    links = (
-        [(f"/login?lang={lang}", "sign_in")]
-        if status == 401
-        else [(f"/?lang={lang}", "home")]
-    )
+    links = [(f"/login?lang={lang}", "sign_in")] if status == 401 else [(f"/?lang={lang}", "home")]
     page = message(lang, "forbidden_title", key, links)
     return flask.make_response(page, status)
 

@@ -73,7 +73,7 @@ def _accounts(lang: str) -> str:
         toggle = ("enable", "admin_enable") if row["disabled"] else ("disable", "admin_disable")
         rows.append(
             "<tr>" + _cell(row["name"]) + _cell(t(f"role_{row['role']}", lang))
-            + _cell(row["districts"] or t("admin_all_districts", lang)) + _cell(state)
+            + _cell(_places(row["districts"], lang)) + _cell(state)
             + _cell(_when(row["last_login_at"]))
             + f"<td>{_button(lang, toggle[0], row['name'], t(toggle[1], lang))}</td></tr>"
         )  # fmt: skip
@@ -88,16 +88,16 @@ def _tokens(lang: str) -> str:
         revoked = row["revoked_at"] is not None
         state = (t("admin_revoked", lang) + " " + _when(row["revoked_at"])) if revoked else \
             t("admin_active", lang)  # fmt: skip
-        what = row["role"] and t(f"role_{row['role']}", lang) or (row["scenes"] or "")
+        what = t(f"role_{row['role']}", lang) if row["role"] else (row["scenes"] or "–")
         action = "" if revoked else _button(lang, "revoke", row["name"], t("admin_revoke", lang))
         rows.append(
             "<tr>" + _cell(row["name"]) + _cell(t(f"admin_kind_{row['kind']}", lang))
-            + _cell(what) + _cell(row["districts"] or t("admin_all_districts", lang))
+            + _cell(what) + _cell(_places(row["districts"], lang))
             + _cell(f"{row['created_by']} · {_when(row['created_at'])}")
             + _cell(f"{_when(row['last_seen_at'])} · {row['last_seen_from'] or '–'}")
             + _cell(state) + f"<td>{action}</td></tr>"
         )  # fmt: skip
-    heads = [t(k, lang) for k in ("login_name", "admin_kind", "admin_role", "admin_districts",
+    heads = [t(k, lang) for k in ("admin_name", "admin_kind", "admin_role", "admin_districts",
                                   "admin_created", "admin_last_seen", "admin_state",
                                   "admin_actions")]  # fmt: skip
     return _table(t("admin_tokens", lang), heads, rows)
@@ -105,13 +105,29 @@ def _tokens(lang: str) -> str:
 
 def _audit(lang: str) -> str:
     rows = [
-        "<tr>" + _cell(_when(r["at"])) + _cell(r["actor"]) + _cell(r["action"])
+        "<tr>" + _cell(_when(r["at"])) + _cell(r["actor"]) + _cell(_action(r["action"], lang))
         + _cell(r["target"]) + _cell(r["detail"]) + _cell(r["address"]) + "</tr>"
         for r in get_services().accounts.audit_trail(AUDIT_SHOWN)
     ]  # fmt: skip
     heads = [t(k, lang) for k in ("admin_at", "admin_actor", "admin_action", "admin_target",
                                   "admin_detail", "admin_address")]  # fmt: skip
     return _table(t("admin_audit", lang), heads, rows)
+
+
+def _places(listed: str | None, lang: str) -> str:
+    """A row's districts by their names ("Ninh Kiều, Cái Răng"), or "all"."""
+    if not listed:
+        return t("admin_all_districts", lang)
+    areas = get_services().areas
+    found = [(slug, areas.get(slug)) for slug in listed.split(",")]
+    return ", ".join(area.name(lang) if area else slug for slug, area in found)
+
+
+def _action(action: str, lang: str) -> str:
+    """An audit action in words; an action without words yet shows its code."""
+    key = f"audit_{action}"
+    said = t(key, lang)
+    return action if said == key else said
 
 
 def _select(name: str, options: list[tuple[str, str]], label: str, field_id: str) -> str:
@@ -143,9 +159,9 @@ def _forms(lang: str) -> str:
     everywhere = [("", t("admin_all_districts", lang))]
     districts = everywhere + [(a.slug, a.name(lang)) for a in get_services().areas.areas]
     where = f"{t('admin_districts', lang)} ({t('admin_districts_hint', lang)})"
-    name = t("login_name", lang)
+    name = t("admin_name", lang)
     account = _form(lang, "add_account", "admin_new_account", [
-        _field("name", name, "acc-name", extra="required"),
+        _field("name", t("login_name", lang), "acc-name", extra="required"),
         _select("role", roles, t("admin_role", lang), "acc-role"),
         _field("districts", where, "acc-districts"),
         _field("password", t("login_password", lang), "acc-password", "password",
@@ -153,7 +169,7 @@ def _forms(lang: str) -> str:
     ])  # fmt: skip
     wall = _form(lang, "add_wall", "admin_new_wall", [
         _field("name", name, "wall-name", extra="required"),
-        _select("district", districts, t("admin_districts", lang), "wall-district"),
+        _select("district", districts, t("admin_district", lang), "wall-district"),
         _field("scenes", f"{t('admin_scenes', lang)} ({', '.join(SCENES)})", "wall-scenes"),
     ])  # fmt: skip
     api = _form(lang, "add_api", "admin_new_api", [
@@ -180,7 +196,7 @@ def render(lang: str, notice: str = "", error: str = "", status: int = 200) -> f
         said = f'<div class="notice__ok" role="status">{notice}</div>'
     if error:
         said = f'<p class="notice__error" role="alert">{escape(error)}</p>'
-    body = top + said + _forms(lang) + _tokens(lang) + _accounts(lang) + _audit(lang)
+    body = top + said + _tokens(lang) + _forms(lang) + _accounts(lang) + _audit(lang)
     response = flask.make_response(page(lang, t("admin_title", lang), body, wide=True), status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -218,6 +234,8 @@ def admin_post():
             accounts.add_account(name, form.get("role", ""), _listed(form.get("districts", "")),
                                  form.get("password", ""), by=by, address=where)  # fmt: skip
             return render(lang, escape(t("admin_done_account", lang, name=name)))
+        if action == "disable" and who is not None and name == who.name:
+            raise AccountError(t("admin_not_yourself", lang))
         if action in ("disable", "enable"):
             accounts.set_disabled(name, action == "disable", by=by, address=where)
             return render(lang, escape(t(f"admin_done_{action}", lang, name=name)))

@@ -48,8 +48,18 @@ def _lang() -> str:
 
 
 def safe_next(value: str | None) -> str:
-    """Where to go after signing in: a path of this app only, never another site."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Where to go after signing in: a path of this app only, never another site.
+
+    Control characters are refused too: a browser drops a tab from a URL, so
+    ``/<tab>/evil.example`` would become ``//evil.example``.
+    """
+    if (
+        not value
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+    ):
         return "/"
     return value[:1000]
 
@@ -82,6 +92,7 @@ def _login_page(lang: str, next_url: str, error: str = "", name: str = "", statu
                 f'<p><a class="button" href="{escape(start)}">'
                 f'{escape(t("login_oidc_button", lang))}</a></p>')  # fmt: skip
     elif mode == "local":
+        focus = " autofocus"  # on the name, or on the password when the name is filled in
         form = (
             f'<form method="post" action="/login" class="form">'
             f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf_token())}">'
@@ -89,10 +100,10 @@ def _login_page(lang: str, next_url: str, error: str = "", name: str = "", statu
             f'<input type="hidden" name="next" value="{escape(next_url)}">'
             f'<label for="login-name">{escape(t("login_name", lang))}</label>'
             f'<input id="login-name" name="name" autocomplete="username" required '
-            f'maxlength="64" value="{escape(name)}" autofocus>'
+            f'maxlength="64" value="{escape(name)}"{"" if name else focus}>'
             f'<label for="login-password">{escape(t("login_password", lang))}</label>'
             f'<input id="login-password" name="password" type="password" required '
-            f'maxlength="{FIELD_MAX}" autocomplete="current-password">'
+            f'maxlength="{FIELD_MAX}" autocomplete="current-password"{focus if name else ""}>'
             f'<button type="submit" class="button">{escape(t("sign_in", lang))}</button></form>'
         )
     else:
@@ -101,7 +112,7 @@ def _login_page(lang: str, next_url: str, error: str = "", name: str = "", statu
             f'<p><a href="/?lang={lang}">{escape(t("home", lang))}</a></p>'
         )
     response = flask.make_response(
-        page(lang, t("login_title", lang), switch + alert + form), status
+        page(lang, t("login_title", lang), alert + form, top=switch), status
     )
     response.headers["Cache-Control"] = "no-store"
     return response

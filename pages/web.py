@@ -59,7 +59,9 @@ def create_app(
         suppress_callback_exceptions=True,
         # Served, but not put on Dash pages: the briefing documents and the sign-in,
         # refusal and admin pages link their own.
-        assets_ignore=r"^(briefing|auth)/",
+        # (By folder: Dash's assets_ignore sees file names only, so "^briefing/" never
+        # matched and briefing.css was loaded on every Dash page.)
+        assets_path_ignore=["^briefing$", "^auth$"],
     )
     services = Services.build(settings, engine, areas, kpis, catalogue)
     app.server.extensions[EXTENSION_KEY] = services

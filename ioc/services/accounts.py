@@ -177,12 +177,19 @@ class AccountService:
             self._audit(conn, by, "password_set", name, "", address)
 
     def set_disabled(self, name: str, disabled: bool, *, by: str, address: str = "") -> None:
-        """Disable (its sessions end at once) or enable an account."""
+        """Disable (its sessions end at once) or enable an account; never the last admin."""
         with self.engine.begin() as conn:
+            if disabled and self._last_admin(conn, name):
+                raise AccountError(f"{name!r} is the last enabled admin account: add another first")
             if not rows.change_account(conn, name, new_epoch=disabled, disabled=disabled):
                 raise AccountError(f"no account named {name!r}")
             action = "account_disabled" if disabled else "account_enabled"
             self._audit(conn, by, action, name, "", address)
+
+    @staticmethod
+    def _last_admin(conn: Any, name: str) -> bool:
+        admins = [r for r in rows.all_accounts(conn) if r["role"] == "admin" and not r["disabled"]]
+        return [r["name"] for r in admins] == [name]
 
     def sign_in(self, name: str, password: str, address: str) -> SignIn:
         """Check a password (rate-limited per account and per address); audit the outcome."""
