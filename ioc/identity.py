@@ -71,9 +71,9 @@ def _resolve(settings: Settings) -> Found:
             return Found(None, "bad_token")
         check = get_services().accounts.check_token(token.strip(), address(), "api")
         return Found(check.viewer, "" if check.viewer else "bad_token")
-    token = request.args.get("token")
-    if token is not None:
-        return _wall(token)
+    asked = request.args.get("token")
+    if asked is not None:
+        return _wall(asked)
     signed = _session_viewer(settings)
     if signed is not None:
         return signed

@@ -32,6 +32,7 @@ from urllib.parse import quote
 import dash
 import flask
 from dash.exceptions import PreventUpdate
+from werkzeug.wrappers import Response as ResponseBase
 
 from ioc.access import Can, Viewer
 from ioc.areas import AreaCatalogue
@@ -154,7 +155,7 @@ def install(server: flask.Flask, areas: AreaCatalogue, lang: str) -> None:
     """Check every request of ``server`` against its viewer before its route runs."""
     server.config[_LANG] = lang
 
-    def guard() -> flask.Response | None:
+    def guard() -> ResponseBase | None:
         endpoint = flask.request.endpoint
         if endpoint is None:  # no route matched: Flask answers 404
             return None
@@ -202,7 +203,7 @@ def _is_api() -> bool:
     return flask.request.path.startswith("/api/")
 
 
-def _nobody(found: Found) -> flask.Response:
+def _nobody(found: Found) -> ResponseBase:
     """Nobody known: a withdrawn screen is told so; a page goes to sign in; else 401."""
     request = flask.request
     lang = _lang()

@@ -187,9 +187,11 @@ def render(lang: str, notice: str = "", error: str = "", status: int = 200) -> f
     signed = escape(t("admin_signed_in_as", lang, name=who.name if who else "-"))
     switch = escape(t("language", lang))
     top = (
-        f'<p class="notice__who">{signed} · <a href="/?lang={lang}">'
+        f'<div class="notice__who"><span>{signed} · <a href="/?lang={lang}">'
         f'{escape(t("home", lang))}</a> · <a lang="{other}" '
-        f'href="/admin?lang={other}">{switch}</a></p>'
+        f'href="/admin?lang={other}">{switch}</a></span>'
+        f'<form method="post" action="/logout?lang={lang}" class="inline">'
+        f'<button type="submit">{escape(t("sign_out", lang))}</button></form></div>'
     )
     said = ""
     if notice:

@@ -20,6 +20,7 @@ from ioc.scope import install as check_scope
 from ioc.services.container import EXTENSION_KEY, Services
 from ioc.services.kpis import KpiCatalogue
 from ioc.store.engine import make_engine, migrate
+from pages.account_bar import shell
 from pages.admin import admin
 from pages.auth import OPEN_WARNING, auth, warn_open
 from pages.briefing.routes import briefing
@@ -63,6 +64,7 @@ def create_app(
         # matched and briefing.css was loaded on every Dash page.)
         assets_path_ignore=["^briefing$", "^auth$"],
     )
+    app.layout = shell  # the account bar above every page (pages/account_bar.py)
     services = Services.build(settings, engine, areas, kpis, catalogue)
     app.server.extensions[EXTENSION_KEY] = services
     app.server.session_interface = SessionCookies()

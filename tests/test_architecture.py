@@ -21,8 +21,16 @@ MAX_LINES = 450
 # The core's own floors, lowest first: a module may import its floor and the ones below.
 CORE_FLOORS: tuple[tuple[str, ...], ...] = (
     ("ioc.clock", "ioc.contract", "ioc.status", "ioc.build"),
-    ("ioc.i18n", "ioc.config", "ioc.areas", "ioc.model", "ioc.district_view", "ioc.wall_view",
-     "ioc.access", "ioc.notice"),  # fmt: skip
+    (
+        "ioc.i18n",
+        "ioc.config",
+        "ioc.areas",
+        "ioc.model",
+        "ioc.district_view",
+        "ioc.wall_view",
+        "ioc.access",
+        "ioc.notice",
+    ),  # fmt: skip
     ("ioc.store",),
     ("ioc.metrics",),
     ("ioc.services",),

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text as sql
@@ -15,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ioc.config import ROOT
 from ioc.services.accounts import AccountError
+from ioc.store import accounts as rows
 from pages.web import create_app
 from tests.conftest import make_settings
 
@@ -141,8 +143,13 @@ def test_disabling_an_account_or_setting_its_password_ends_its_sessions(app):
 
 
 def test_a_session_has_an_absolute_lifetime(store_url, areas):
-    settings = make_settings(database_url=store_url, auth="local", simulate=False,
-                             metrics_file=None, session_hours=0.0004)  # 1.44 s; fmt: skip
+    settings = make_settings(
+        database_url=store_url,
+        auth="local",
+        simulate=False,
+        metrics_file=None,
+        session_hours=0.0004,
+    )  # 1.44 s; fmt: skip
     app = create_app(settings, areas=areas)
     accounts_of(app).add_account("lan", "leader", None, PASSWORD, by="test")
     client = app.server.test_client()
@@ -286,3 +293,27 @@ def test_the_users_command_makes_accounts_and_tokens_that_work(tmp_path, areas):
     for action in ("account_added", "wall_token_added", "api_token_added", "token_revoked",
                    "login"):  # fmt: skip
         assert action in trail
+
+
+def test_audit_rows_past_the_retention_are_deleted_and_newer_ones_kept(app):
+    engine = app.server.extensions["ioc_services"].engine
+    old = datetime.now(UTC) - timedelta(days=401)
+    with engine.begin() as conn:
+        rows.add_audit(conn, {"at": old, "actor": "x", "action": "login", "target": "",
+                              "detail": "", "address": ""})  # fmt: skip
+    accounts_of(app)._pruned = None  # as a web worker just started
+    accounts_of(app).audit("test", "login", "anh")
+    actors = [r["actor"] for r in accounts_of(app).audit_trail(1000)]
+    assert "x" not in actors and "test" in actors
+
+
+def test_an_admin_cannot_lock_everyone_out(app):
+    accounts_of(app).add_account("boss", "admin", None, PASSWORD, by="test")
+    client = app.server.test_client()
+    sign_in(client, "boss")
+    own = client.post("/admin", data={"action": "disable", "name": "boss"}, headers=ORIGIN)
+    assert own.status_code == 400 and "chính mình" in own.get_data(as_text=True)
+    with pytest.raises(AccountError, match="last enabled admin"):
+        accounts_of(app).set_disabled("boss", True, by="test")
+    done = client.post("/admin", data={"action": "disable", "name": "lan"}, headers=ORIGIN)
+    assert done.status_code == 200 and "Đã khóa tài khoản lan" in done.get_data(as_text=True)

@@ -30,6 +30,7 @@ TOKEN_PREFIX = {"wall": "iocw_", "api": "ioca_"}  # says what a leaked token is 
 TOKEN_SHAPE_MAX = 80
 SEEN_EVERY = timedelta(seconds=30)  # a token's last-seen time is written at most this often
 FAILURE_WINDOW = timedelta(minutes=15)
+PRUNE_EVERY = timedelta(hours=1)  # audit rows past IOC_AUDIT_RETENTION_DAYS go this often
 Outcome = Literal["ok", "unknown", "disabled", "wrong", "no_password", "throttled"]
 
 
@@ -96,6 +97,7 @@ class AccountService:
         self.hasher = PasswordHasher()
         self._dummy = self.hasher.hash(secrets.token_urlsafe(16))  # same cost for unknown names
         self._seen: dict[int, datetime] = {}
+        self._pruned: datetime | None = None
         self._seen_lock = Lock()
 
     # --- checks of what is asked --------------------------------------------------
@@ -258,7 +260,7 @@ class AccountService:
         bad = [s for s in listed_scenes if s not in WALL_SCENES]
         if bad:
             raise AccountError(f"unknown scene {', '.join(bad)}; known: {', '.join(WALL_SCENES)}")
-        found_role = self._role(role) if kind == "api" else Role.LEADER
+        found_role = self._role(role or "") if kind == "api" else Role.LEADER
         where = self._districts(found_role, districts)
         token = TOKEN_PREFIX[kind] + secrets.token_urlsafe(32)
         row = {
@@ -322,9 +324,15 @@ class AccountService:
 
     # --- the audit trail ----------------------------------------------------------
 
-    def _audit(self, conn: Any, actor: str, action: str, target: str, detail: str, address: str):
-        rows.add_audit(conn, {"at": _now(), "actor": actor or "-", "action": action,
+    def _audit(
+        self, conn: Any, actor: str, action: str, target: str, detail: str, address: str
+    ) -> None:
+        now = _now()
+        rows.add_audit(conn, {"at": now, "actor": actor or "-", "action": action,
                               "target": target, "detail": detail, "address": address})  # fmt: skip
+        if self._pruned is None or now - self._pruned >= PRUNE_EVERY:  # the table stays bounded
+            self._pruned = now
+            rows.prune_audit(conn, now - timedelta(days=self.audit_days))
 
     def audit(
         self, actor: str, action: str, target: str = "", detail: str = "", address: str = ""

@@ -12,6 +12,7 @@ import argparse
 import getpass
 import os
 import sys
+from datetime import datetime
 from typing import Any
 
 from ioc.bootstrap import boot, exit_on_startup_error
@@ -87,7 +88,7 @@ def _rows(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
     def shown(value: Any) -> str:
         if value is None:
             return "-"
-        return utc_text(value) if hasattr(value, "tzinfo") else str(value)
+        return (utc_text(value) or "-") if isinstance(value, datetime) else str(value)
 
     table = [[shown(row[c]) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in table]) for i, c in enumerate(columns)]
