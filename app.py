@@ -131,6 +131,12 @@ def run_all_in_one(ready: Prepared) -> None:
         f"JSON API at {url}api/v1/districts)",
         flush=True,
     )
+    if settings.auth == "none":
+        print(
+            "Accounts: try them with `.venv/bin/python -m ioc.users add admin --role admin` "
+            "then `IOC_AUTH=local make run` (docs/security.md)",
+            flush=True,
+        )
     try:
         app.run(host=settings.host, port=settings.port, debug=False, threaded=True)
     finally:

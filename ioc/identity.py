@@ -99,31 +99,12 @@ def _session_viewer(settings: Settings) -> Found | None:
     via = session.get("via")
     if via not in ("local", "oidc") or settings.auth != via:
         return None
-    started = session.get("at")
-    if (
-        not isinstance(started, int | float)
-        or time.time() - started > settings.session_hours * 3600
-    ):
+    sid = session.get("sid")
+    viewer = get_services().accounts.session(sid) if isinstance(sid, str) else None
+    if viewer is None or viewer.via != via:
         session.clear()
         return Found(None, "expired")
-    name = session.get("name")
-    if not isinstance(name, str):
-        return None
-    if via == "local":
-        epoch = session.get("epoch")
-        viewer = get_services().accounts.session_viewer(
-            name, epoch if isinstance(epoch, int) else -1
-        )
-        if viewer is None:
-            session.clear()
-            return Found(None, "expired")
-        return Found(viewer)
-    role = parse_role(session.get("role"))
-    listed = session.get("districts")
-    if role is None or not (listed is None or isinstance(listed, list)):
-        return None
-    where = None if listed is None else frozenset(str(d) for d in listed)
-    return Found(Viewer(name, "oidc", role, districts_of(role, where)))
+    return Found(viewer)
 
 
 def sign_in(viewer: Viewer, *, epoch: int = 0) -> None:
@@ -131,19 +112,15 @@ def sign_in(viewer: Viewer, *, epoch: int = 0) -> None:
     session = flask.session
     session.clear()
     session.permanent = True
-    session.update(
-        name=viewer.name,
-        via=viewer.via,
-        epoch=epoch,
-        at=int(time.time()),
-        role=viewer.role.value if viewer.role else None,
-        districts=None if viewer.districts is None else sorted(viewer.districts),
-    )
+    session.update(via=viewer.via, sid=get_services().accounts.start_session(viewer, epoch))
     flask.g.pop(_KEY, None)
 
 
 def sign_out() -> None:
-    """End this browser's session."""
+    """End this browser's session, on the server too (a copied cookie is worth nothing)."""
+    sid = flask.session.get("sid")
+    if isinstance(sid, str):
+        get_services().accounts.end_session(sid)
     flask.session.clear()
     flask.g.pop(_KEY, None)
 

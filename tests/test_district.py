@@ -274,7 +274,7 @@ def test_the_migration_fills_hourly_rollups_from_readings_already_kept(tmp_path,
         conn.exec_driver_sql("DROP TABLE rollups_hour")  # 0004 to 0006 are applied again too
         conn.exec_driver_sql("DROP TABLE snapshots")
         conn.exec_driver_sql("DROP INDEX ix_dead_letters_reason_id")
-        for table in ("accounts", "tokens", "audit", "app_secrets"):  # and 0007
+        for table in ("accounts", "tokens", "audit", "sessions", "app_secrets"):  # and 0007
             conn.exec_driver_sql(f"DROP TABLE {table}")
     migrate(engine)
     with engine.connect() as conn:

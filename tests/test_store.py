@@ -226,7 +226,7 @@ def test_the_migration_fills_hourly_district_rollups_from_the_minutes(tmp_path):
         conn.exec_driver_sql("DROP TABLE rollups_hour")
         conn.exec_driver_sql("DROP TABLE snapshots")  # 0005 is applied again too
         conn.exec_driver_sql("DROP INDEX ix_dead_letters_reason_id")  # and 0006
-        for table in ("accounts", "tokens", "audit", "app_secrets"):  # and 0007
+        for table in ("accounts", "tokens", "audit", "sessions", "app_secrets"):  # and 0007
             conn.exec_driver_sql(f"DROP TABLE {table}")
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
     migrate(engine)

@@ -90,10 +90,12 @@ class AccountService:
         per_account: int = 5,
         per_address: int = 20,
         audit_days: float = 400,
+        session_hours: float = 12,
     ) -> None:
         self.engine = engine
         self.areas = areas
         self.per_account, self.per_address, self.audit_days = per_account, per_address, audit_days
+        self.session_lifetime = timedelta(hours=session_hours)
         self.hasher = PasswordHasher()
         self._dummy = self.hasher.hash(secrets.token_urlsafe(16))  # same cost for unknown names
         self._seen: dict[int, datetime] = {}
@@ -234,13 +236,47 @@ class AccountService:
         role = Role(row["role"])
         return Viewer(row["name"], "local", role, districts_of(role, _listed(row["districts"])))
 
-    def session_viewer(self, name: str, epoch: int) -> Viewer | None:
-        """The viewer of a signed session cookie, while its account is enabled and unchanged."""
-        with self.engine.connect() as conn:
-            row = rows.account(conn, name)
-        if row is None or row["disabled"] or row["epoch"] != epoch:
+    # --- sessions -----------------------------------------------------------------
+
+    def start_session(self, viewer: Viewer, epoch: int = 0) -> str:
+        """Record a session for someone who just proved who they are; its id, for the cookie."""
+        raw = secrets.token_urlsafe(32)
+        now = _now()
+        where = None if viewer.districts is None else ",".join(sorted(viewer.districts))
+        row = {"id": digest(raw), "name": viewer.name[:120], "via": viewer.via,
+               "role": viewer.role.value if viewer.role else "", "districts": where,
+               "epoch": epoch, "started_at": now}  # fmt: skip
+        with self.engine.begin() as conn:
+            rows.insert_session(conn, row)
+            rows.prune_sessions(conn, now - self.session_lifetime)  # the table stays bounded
+        return raw
+
+    def session(self, raw: str) -> Viewer | None:
+        """The viewer of a session id, while the session is open, young enough, and (local)
+        its account enabled with the password it began with."""
+        if not 0 < len(raw) <= TOKEN_SHAPE_MAX:
             return None
-        return self._viewer(row)
+        with self.engine.connect() as conn:
+            row = rows.session_row(conn, digest(raw))
+            if row is None or row["ended_at"] is not None:
+                return None
+            if _now() - row["started_at"] > self.session_lifetime:
+                return None
+            if row["via"] == "local":
+                account = rows.account(conn, row["name"])
+                if account is None or account["disabled"] or account["epoch"] != row["epoch"]:
+                    return None
+                return self._viewer(account)
+        role = parse_role(row["role"])
+        if role is None:
+            return None
+        return Viewer(row["name"], row["via"], role, districts_of(role, _listed(row["districts"])))
+
+    def end_session(self, raw: str) -> None:
+        """Sign out: the session ends here, whoever still holds its cookie."""
+        if 0 < len(raw) <= TOKEN_SHAPE_MAX:
+            with self.engine.begin() as conn:
+                rows.end_session(conn, digest(raw), _now())
 
     # --- tokens -------------------------------------------------------------------
 

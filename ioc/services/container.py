@@ -67,6 +67,7 @@ class Services:
                 per_account=settings.login_attempts,
                 per_address=settings.login_attempts_address,
                 audit_days=settings.audit_retention_days,
+                session_hours=settings.session_hours,
             ),
         )
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ioc.store.schema import accounts, app_secrets, audit, tokens
+from ioc.store.schema import accounts, app_secrets, audit, sessions, tokens
 
 AUDIT_PAGE_MAX = 1000  # the most audit rows one read returns
 
@@ -47,6 +47,32 @@ def change_account(conn: Connection, name: str, *, new_epoch: bool, **values: An
         values["epoch"] = accounts.c.epoch + 1
     done = conn.execute(update(accounts).where(accounts.c.name == name).values(**values))
     return done.rowcount > 0
+
+
+# --- sessions ------------------------------------------------------------------------
+
+
+def insert_session(conn: Connection, row: Mapping[str, Any]) -> None:
+    """Record a session that begins."""
+    conn.execute(insert(sessions), dict(row))
+
+
+def session_row(conn: Connection, session_id: str) -> dict[str, Any] | None:
+    """A session by the SHA-256 of its id, ended or not, or None."""
+    return _row(conn.execute(select(sessions).where(sessions.c.id == session_id)).first())
+
+
+def end_session(conn: Connection, session_id: str, at: datetime) -> None:
+    """Mark a session ended (signed out)."""
+    conn.execute(
+        update(sessions).where(sessions.c.id == session_id, sessions.c.ended_at.is_(None))
+        .values(ended_at=at)
+    )  # fmt: skip
+
+
+def prune_sessions(conn: Connection, before: datetime) -> int:
+    """Delete sessions that began before a time (past any lifetime); how many went."""
+    return conn.execute(delete(sessions).where(sessions.c.started_at < before)).rowcount
 
 
 # --- tokens --------------------------------------------------------------------------

@@ -329,6 +329,24 @@ audit = Table(
     Index("ix_audit_action_at", "action", "at"),
 )
 
+# Signed-in sessions: the browser's signed cookie holds a random id whose SHA-256 is
+# ``id`` here, so signing out, disabling the account or a new password ends a session
+# on the server too, whoever kept a copy of the cookie. Rows older than the sessions'
+# lifetime are deleted as new sessions start.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("via", String(8), nullable=False),  # local, oidc
+    Column("role", String(16), nullable=False),
+    Column("districts", String(1000), nullable=True),
+    Column("epoch", Integer, nullable=False, default=0),  # a local account's, when it began
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Index("ix_sessions_started_at", "started_at"),
+)
+
 # Values this installation keeps for itself: the key that signs session cookies when
 # IOC_SECRET_KEY is not set, shared by every web worker that uses the store.
 app_secrets = Table(

@@ -1,4 +1,4 @@
-"""accounts, wall and API tokens, the audit trail, the session signing key
+"""accounts, sessions, wall and API tokens, the audit trail, the session signing key
 
 Revision ID: 0007
 Revises: 0006
@@ -78,6 +78,19 @@ def upgrade() -> None:
     op.create_index("ix_audit_at", "audit", ["at"], unique=False)
     op.create_index("ix_audit_action_at", "audit", ["action", "at"], unique=False)
     op.create_table(
+        "sessions",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("via", sa.String(length=8), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("districts", sa.String(length=1000), nullable=True),
+        sa.Column("epoch", sa.Integer(), nullable=False),
+        sa.Column("started_at", UTCDateTime(), nullable=False),
+        sa.Column("ended_at", UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_sessions_started_at", "sessions", ["started_at"], unique=False)
+    op.create_table(
         "app_secrets",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("value", sa.String(length=200), nullable=False),
@@ -92,6 +105,8 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_append_only ON audit")
         op.execute("DROP FUNCTION IF EXISTS audit_append_only()")
     op.drop_table("app_secrets")
+    op.drop_index("ix_sessions_started_at", table_name="sessions")
+    op.drop_table("sessions")
     op.drop_index("ix_audit_action_at", table_name="audit")
     op.drop_index("ix_audit_at", table_name="audit")
     op.drop_table("audit")
