@@ -310,6 +310,9 @@
   }
 
   Wall.prototype.openDistrict = function (slug, tab) {
+    if (this.config.links === false) {
+      return; // a screen on a wall token: the district pages are not for it
+    }
     var url = "/district/" + encodeURIComponent(slug) + "?lang=" + this.config.lang;
     window.location.href = url + (tab ? "&tab=" + tab : "");
   };

@@ -172,7 +172,7 @@ def install(server: flask.Flask, areas: AreaCatalogue, lang: str) -> None:
             return _refuse(403, "access_unclassified", f"unclassified endpoint {endpoint}")
         if who.is_screen and not (kind == CALLBACKS or _screen_shell(kind)):
             return _refuse(403, "access_screen_only", "a wall token reads its wall only")
-        if who.is_api and kind in (SHELL, CALLBACKS):
+        if who.is_api and kind in (SHELL, CALLBACKS, ADMIN):
             return _refuse(403, "access_api_only", "an API token is for the API")
         if not who.may(NEEDS[kind]):
             return _refuse(403, "access_role", f"the role {who.role} may not do this")

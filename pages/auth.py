@@ -107,8 +107,9 @@ def _login_page(lang: str, next_url: str, error: str = "", name: str = "", statu
             f'<button type="submit" class="button">{escape(t("sign_in", lang))}</button></form>'
         )
     else:
+        said = "login_by_proxy" if mode == "proxy" else "login_not_needed"
         form = (
-            f"<p>{escape(t('login_not_needed', lang))}</p>"
+            f"<p>{escape(t(said, lang))}</p>"
             f'<p><a href="/?lang={lang}">{escape(t("home", lang))}</a></p>'
         )
     response = flask.make_response(

@@ -88,6 +88,8 @@ def layout(scope: Scope, /, **query) -> html.Div:
         "refreshMs": services.settings.wall_refresh_ms,
         "reloadH": services.settings.wall_reload_h,
         "lang": lang,
+        # A screen on its token opens no district page (it may read its wall only).
+        "links": not (who is not None and who.is_screen),
         "texts": {k: t(k, lang) for k in ("connection_lost", "no_updates", "paused")},
     }
     # Every scene is in the page (the one callback writes to all of them); the

@@ -72,15 +72,30 @@ def flashes(lang: str, flash_text: str, error: str, notices: Sequence[str]) -> s
 
 
 def take_form(
-    lang: str, scopes: Sequence[str], names: Mapping[str, str], form: Mapping, csrf: tuple[str, str]
+    lang: str,
+    scopes: Sequence[str],
+    names: Mapping[str, str],
+    form: Mapping,
+    csrf: tuple[str, str],
+    signed_as: str | None = None,
 ) -> str:
-    """The form that takes a snapshot: scope, title, note, who; ``csrf``: (field, token)."""
+    """The form that takes a snapshot: scope, title, note, who; ``csrf``: (field, token).
+
+    ``signed_as``: the account taking it, shown, not asked (no one else can be named).
+    """
     options = "".join(
         f'<option value="{s}"{" selected" if form.get("district", CITY_SCOPE) == s else ""}>'
         f"{escape(names[s])}</option>"
         for s in scopes
     )
     default_by = form.get("taken_by", "")
+    who_field = (
+        f'<label for="taken_by">{escape(t("brief_taken_by", lang))}</label>'
+        f'<input id="taken_by" name="taken_by" maxlength="120" value="{escape(default_by)}">'
+    )
+    if signed_as is not None:
+        shown = f"{escape(t('brief_taken_by', lang))}: <b>{escape(signed_as)}</b>"
+        who_field = f'<p class="taken-by">{shown}</p>'
     return (
         f'<form method="post" action="/briefing?lang={lang}"><fieldset>'
         f'<input type="hidden" name="{csrf[0]}" value="{csrf[1]}">'
@@ -92,9 +107,8 @@ def take_form(
         f'<label for="note">{escape(t("brief_note", lang))}</label>'
         '<textarea id="note" name="note" rows="2" maxlength="2000">'
         f'{escape(form.get("note", ""))}</textarea>'
-        f'<label for="taken_by">{escape(t("brief_taken_by", lang))}</label>'
-        f'<input id="taken_by" name="taken_by" maxlength="120" value="{escape(default_by)}">'
-        '<p><button class="btn btn-primary" type="submit" id="take">'
+        + who_field
+        + '<p><button class="btn btn-primary" type="submit" id="take">'
         f'{escape(t("brief_take", lang))}</button></p>'
         "</fieldset></form>"
     )  # fmt: skip

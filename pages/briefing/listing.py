@@ -16,6 +16,7 @@ from ioc.clock import LOCAL_TZ
 from ioc.i18n import t
 from ioc.i18n.format import local_name
 from ioc.model.snapshot import CITY_SCOPE, TRIGGERS, SnapshotFilter
+from ioc.scope import viewer as asker
 from ioc.scope import viewer_scope
 from ioc.services.container import get_services
 from pages.briefing.guard import CSRF_FIELD, csrf_token
@@ -117,7 +118,10 @@ def list_page(lang: str, *, flash_text: str = "", error: str = "", status: int =
                 if may_see(viewer, s)]  # fmt: skip
     form = form or {}
     # The form token only where there is a form (asking for one sets its cookie).
-    take = take_form(lang, takeable, names, form, (CSRF_FIELD, csrf_token())) if takeable else ""
+    who = asker()
+    signed_as = who.name if who is not None and who.name else None
+    token = (CSRF_FIELD, csrf_token())
+    take = take_form(lang, takeable, names, form, token, signed_as) if takeable else ""
     compare = compare_form(lang, schedule_text(services.settings, lang))
     chosen = {"scope": query.scope, "trigger": query.trigger, "from": query.since,
               "to": query.until, "q": query.text}  # fmt: skip
