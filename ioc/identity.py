@@ -2,7 +2,8 @@
 
 In this order, the first that applies wins:
 
-1. ``Authorization: Bearer <api token>``: another system (any mode);
+1. ``Authorization: Bearer <api token>``: another system (any mode; other schemes,
+   such as a proxy's Basic, are left alone);
 2. ``?token=<wall token>`` in the URL: a wall screen (any mode);
 3. the signed session cookie of someone signed in here (``local`` or ``oidc``);
 4. ``proxy`` mode: the user, role and scope headers, believed only from an address in
@@ -64,11 +65,8 @@ def current() -> Found:
 
 def _resolve(settings: Settings) -> Found:
     request = flask.request
-    authorization = request.headers.get("Authorization", "")
-    if authorization:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer":
-            return Found(None, "bad_token")
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":  # other schemes (a proxy's Basic) are not ours to judge
         check = get_services().accounts.check_token(token.strip(), address(), "api")
         return Found(check.viewer, "" if check.viewer else "bad_token")
     asked = request.args.get("token")
