@@ -50,6 +50,8 @@ class Heartbeat(Command[None]):
     connected: bool
     started_at: datetime
     last_message_at: datetime | None
+    reconnects: int = 0
+    session_losses: int = 0
 
 
 @dataclass(frozen=True, slots=True)

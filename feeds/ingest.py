@@ -24,6 +24,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.bounded import ByteBoundedQueue, Empty
 from feeds.commands import Heartbeat, RawMessage
@@ -33,6 +34,7 @@ from ioc.areas import AreaCatalogue
 from ioc.bootstrap import StartupError, boot, exit_on_startup_error, run_until_stopped
 from ioc.config import Settings, redact_url
 from ioc.contract import MAX_PAYLOAD_BYTES, SUBSCRIPTION
+from ioc.store import queries
 from ioc.store.letters import DEAD_LETTER_PAYLOAD_BYTES
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,11 @@ class Ingestor:
         self.last_message_at: datetime | None = None
         self.started_at = datetime.now(UTC)
         self._generation = 0
+        # Counted since this client id first ran (carried over from its heartbeat row):
+        # connections made again, and those where the broker had kept no session.
+        self.reconnects = 0
+        self.session_losses = 0
+        self._expect_session = False  # a session was held before (here, or by a past run)
         # Messages received and not yet acknowledged (or, for QoS 0, committed).
         self._unsettled = 0
         self._unsettled_lock = threading.Lock()
@@ -120,6 +127,16 @@ class Ingestor:
             return
         self._generation += 1
         self.connected = True
+        if self._generation > 1:
+            self.reconnects += 1
+        if self._expect_session and not flags.session_present:
+            self.session_losses += 1
+            log.warning(
+                "the broker at %s kept no session for %s (session present: False): QoS 1 "
+                "messages queued for it while it was away may be lost (session loss %d)",
+                redact_url(self.url), self.settings.mqtt_client_id, self.session_losses,
+            )  # fmt: skip
+        self._expect_session = True
         topic = SUBSCRIPTION
         if self.settings.mqtt_share_group:
             topic = f"$share/{self.settings.mqtt_share_group}/{SUBSCRIPTION}"
@@ -247,6 +264,8 @@ class Ingestor:
             connected=self.connected,
             started_at=self.started_at,
             last_message_at=self.last_message_at,
+            reconnects=self.reconnects,
+            session_losses=self.session_losses,
         )
         try:
             self.writer.heartbeat(beat)
@@ -282,9 +301,22 @@ class Ingestor:
 
     # --- Lifecycle ------------------------------------------------------------
 
+    def _carry_over(self) -> None:
+        """A client id that ran before held a session: expect it, and keep counting."""
+        try:
+            with self.engine.connect() as conn:
+                before = queries.ingestor_heartbeat(conn, self.settings.mqtt_client_id)
+        except SQLAlchemyError as err:
+            log.warning("could not read this ingestor's earlier heartbeat: %s", err)
+            return
+        if before is not None:
+            self._expect_session = True
+            self.reconnects, self.session_losses = before.reconnects, before.session_losses
+
     def start(self) -> None:
         """Connect (retrying until the broker answers) and start writing."""
         settings = self.settings
+        self._carry_over()
         client, address = make_client(
             self.url,
             client_id=settings.mqtt_client_id,

@@ -229,6 +229,8 @@ class BatchWriter:
                 started_at=beat.started_at,
                 now=datetime.now(UTC),
                 last_message_at=beat.last_message_at,
+                reconnects=beat.reconnects,
+                session_losses=beat.session_losses,
             )
 
     def prune(self, days: float) -> int:

@@ -276,6 +276,8 @@ def test_the_migration_fills_hourly_rollups_from_readings_already_kept(tmp_path,
         conn.exec_driver_sql("DROP INDEX ix_dead_letters_reason_id")
         for table in ("accounts", "tokens", "audit", "sessions", "app_secrets"):  # and 0007
             conn.exec_driver_sql(f"DROP TABLE {table}")
+        for column in ("reconnects", "session_losses"):  # and 0008
+            conn.exec_driver_sql(f"ALTER TABLE ingestors DROP COLUMN {column}")
     migrate(engine)
     with engine.connect() as conn:
         found = {tuple(row[:4]): row.n for row in conn.execute(select(source_hours))}

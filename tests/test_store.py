@@ -228,6 +228,8 @@ def test_the_migration_fills_hourly_district_rollups_from_the_minutes(tmp_path):
         conn.exec_driver_sql("DROP INDEX ix_dead_letters_reason_id")  # and 0006
         for table in ("accounts", "tokens", "audit", "sessions", "app_secrets"):  # and 0007
             conn.exec_driver_sql(f"DROP TABLE {table}")
+        for column in ("reconnects", "session_losses"):  # and 0008
+            conn.exec_driver_sql(f"ALTER TABLE ingestors DROP COLUMN {column}")
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
     migrate(engine)
     with engine.connect() as conn:

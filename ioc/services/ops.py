@@ -81,7 +81,12 @@ class OpsService:
                 "status": "degraded",
                 "problems": [f"the database does not answer: {reason}"],
                 "database": {"ok": False, "error": reason},
-                "mqtt": {"connected": False, "ingestors": []},
+                "mqtt": {
+                    "connected": False,
+                    "reconnects": None,
+                    "session_losses": None,
+                    "ingestors": [],
+                },  # fmt: skip
                 "last_message_age_s": None,
             }
             return doc, False
@@ -124,12 +129,17 @@ class OpsService:
             },
             "mqtt": {
                 "connected": connected,
+                # Every ingestor's counts since its client id first ran.
+                "reconnects": sum(b.reconnects for b in beats),
+                "session_losses": sum(b.session_losses for b in beats),
                 "ingestors": [
                     {
                         "id": b.ingestor_id,
                         "broker": b.broker,
                         "connected": b.connected and b in alive,
                         "last_seen": iso(b.updated_at),
+                        "reconnects": b.reconnects,
+                        "session_losses": b.session_losses,
                     }
                     for b in beats
                 ],

@@ -103,6 +103,11 @@ def ingestor_heartbeats(conn: Connection) -> list[StoreRow]:
     return list(conn.execute(select(ingestors).order_by(ingestors.c.ingestor_id)))
 
 
+def ingestor_heartbeat(conn: Connection, ingestor_id: str) -> StoreRow | None:
+    """One ingestor's heartbeat row, or None if it never wrote one."""
+    return conn.execute(select(ingestors).where(ingestors.c.ingestor_id == ingestor_id)).first()
+
+
 def store_refusals(conn: Connection, *, since: datetime) -> tuple[int, StoreRow | None]:
     """How many messages the store refused since a time, and the newest of them."""
     refused = (dead_letters.c.reason == "store_refused", dead_letters.c.received_at >= since)

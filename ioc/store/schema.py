@@ -229,6 +229,10 @@ ingestors = Table(
     Column("started_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("last_message_at", UTCDateTime(), nullable=True),
+    # Since the ingestor (by its client id) first ran: how often it connected again,
+    # and how often the broker then had kept no session for it (queued messages lost).
+    Column("reconnects", Integer, nullable=False, server_default="0"),
+    Column("session_losses", Integer, nullable=False, server_default="0"),
 )
 
 # Database metrics (ioc.metrics): each successful evaluation's values, and per

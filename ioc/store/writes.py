@@ -220,8 +220,11 @@ def heartbeat(
     started_at: datetime,
     now: datetime,
     last_message_at: datetime | None,
+    reconnects: int = 0,
+    session_losses: int = 0,
 ) -> None:
-    """Say this ingestor is alive and whether it holds a broker connection."""
+    """Say this ingestor is alive, whether it holds a broker connection, and how often it
+    connected again and found its session lost (counted since its client id first ran)."""
     statement = dialect_insert(conn, ingestors)
     row = {
         "ingestor_id": ingestor_id,
@@ -230,6 +233,8 @@ def heartbeat(
         "started_at": started_at,
         "updated_at": now,
         "last_message_at": last_message_at,
+        "reconnects": reconnects,
+        "session_losses": session_losses,
     }
     conn.execute(
         statement.on_conflict_do_update(
