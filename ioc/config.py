@@ -170,6 +170,13 @@ class Settings(BaseSettings):
     pdf_concurrency: int = Field(2, ge=1, le=16)
     pdf_cache_mb: int = Field(64, ge=0, le=4096)
 
+    # Prometheus (docs/deployment.md): /metrics on the web port, on by default; or, with a
+    # port, on that port alone (also the port of an ingestor run on its own); with a
+    # token, only for "Authorization: Bearer <token>".
+    prometheus: bool = True
+    prometheus_port: int | None = Field(None, ge=1, le=65535)
+    prometheus_token: str | None = Field(None, min_length=16, max_length=200)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("briefing_times", mode="before")
@@ -283,6 +290,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "scope_header", "secret_key", "public_url", "oidc_client_id", "oidc_client_secret",
+        "prometheus_port", "prometheus_token",
         mode="before",
     )  # fmt: skip
     @classmethod
