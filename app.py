@@ -14,6 +14,7 @@ import argparse
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import FrameType
@@ -26,6 +27,8 @@ from feeds.demo.warehouse import ensure_demo_warehouse
 from feeds.ingest import Ingestor
 from feeds.mqtt import port_is_free
 from feeds.simulate import Simulator
+from ioc import telemetry
+from ioc.api import feed_ages
 from ioc.bootstrap import (
     Prepared,
     StartupError,
@@ -39,6 +42,7 @@ from ioc.clock import LOCAL_TZ
 from ioc.config import DEFAULT_METRICS_FILE, DEMO_WAREHOUSE, Settings, redact_url
 from ioc.metrics.evaluate import MetricEvaluator
 from ioc.services.container import EXTENSION_KEY
+from ioc.telemetry import FeedAges
 from pages.web import create_app as build_app
 
 log = logging.getLogger("ioc")
@@ -107,6 +111,9 @@ def run_all_in_one(ready: Prepared) -> None:
     services = app.server.extensions[EXTENSION_KEY]
     ingestor = Ingestor(settings, services.engine, services.areas)
     ingestor.start()
+    if settings.prometheus and settings.prometheus_port is not None:
+        telemetry.serve(settings.prometheus_port, settings.host, [FeedAges(feed_ages_of(app))])
+        log.info("Prometheus metrics on %s:%d/metrics", settings.host, settings.prometheus_port)
     evaluator = None
     if catalogue is not None and catalogue.metrics:
         evaluator = MetricEvaluator(catalogue, services.engine, services.areas.slugs)
@@ -149,6 +156,16 @@ def run_all_in_one(ready: Prepared) -> None:
         ingestor.stop()
         if broker is not None:
             broker.stop()
+
+
+def feed_ages_of(app: dash.Dash) -> Callable[[], list[tuple[str, str, float | None]]]:
+    """The feeds' ages, read from the app's services outside a request (another port)."""
+
+    def read() -> list[tuple[str, str, float | None]]:
+        with app.server.app_context():
+            return feed_ages()
+
+    return read
 
 
 def start_demo_warehouse(settings: Settings) -> None:

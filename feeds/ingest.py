@@ -30,6 +30,7 @@ from feeds.bounded import ByteBoundedQueue, Empty
 from feeds.commands import Heartbeat, RawMessage
 from feeds.mqtt import connect_kwargs, make_client
 from feeds.writer import InlineWriter, StoreUnavailable, StoreWriter, WriterProcess
+from ioc import telemetry
 from ioc.areas import AreaCatalogue
 from ioc.bootstrap import StartupError, boot, exit_on_startup_error, run_until_stopped
 from ioc.config import Settings, redact_url
@@ -91,6 +92,7 @@ class Ingestor:
         self.reconnects = 0
         self.session_losses = 0
         self._expect_session = False  # a session was held before (here, or by a past run)
+        self._pending_since: float | None = None  # when the batch in hand was received
         # Messages received and not yet acknowledged (or, for QoS 0, committed).
         self._unsettled = 0
         self._unsettled_lock = threading.Lock()
@@ -129,8 +131,10 @@ class Ingestor:
         self.connected = True
         if self._generation > 1:
             self.reconnects += 1
+            telemetry.MQTT_RECONNECTS.inc()
         if self._expect_session and not flags.session_present:
             self.session_losses += 1
+            telemetry.MQTT_SESSION_LOSSES.inc()
             log.warning(
                 "the broker at %s kept no session for %s (session present: False): QoS 1 "
                 "messages queued for it while it was away may be lost (session loss %d)",
@@ -230,7 +234,10 @@ class Ingestor:
         delay = 0.5
         while True:
             try:
-                self.stats.update(self.writer.write(items))
+                started = time.perf_counter()
+                counts = self.writer.write(items)
+                telemetry.record_batch(counts, time.perf_counter() - started)
+                self.stats.update(counts)
                 return True
             except StoreUnavailable as err:
                 if self._stop.is_set():
@@ -287,8 +294,10 @@ class Ingestor:
         next_prune = time.monotonic() + 30
         while not (self._stop.is_set() and self.queue.empty()):
             batch = self._collect()
+            self._pending_since = batch[0].item.received if batch else None
             if batch and self._commit_with_retry(batch):
                 self._ack(batch)
+            self._pending_since = None
             now = time.monotonic()
             if now >= next_heartbeat:
                 self._heartbeat()
@@ -317,6 +326,11 @@ class Ingestor:
         """Connect (retrying until the broker answers) and start writing."""
         settings = self.settings
         self._carry_over()
+        telemetry.queue_gauges(
+            lambda: self.queue.qsize(),
+            lambda: self.queue.bytes,
+            lambda: 0.0 if self._pending_since is None else time.time() - self._pending_since,
+        )
         client, address = make_client(
             self.url,
             client_id=settings.mqtt_client_id,
@@ -379,12 +393,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m feeds.ingest",
         description="Subscribe to ioc/v1/# on IOC_MQTT_URL and write readings to "
-        "IOC_DATABASE_URL. Configure with IOC_* variables (see README).",
+        "IOC_DATABASE_URL. Configure with IOC_* variables (see README); with "
+        "IOC_PROMETHEUS_PORT, its Prometheus metrics are served on that port.",
     )
     parser.parse_args(argv)
     with exit_on_startup_error():
         started = boot(check=need_broker)
-    run_until_stopped(Ingestor(started.settings, started.engine, started.areas))
+    settings = started.settings
+    if settings.prometheus and settings.prometheus_port is not None:
+        telemetry.serve(settings.prometheus_port, settings.host)
+        log.info("Prometheus metrics on %s:%d/metrics", settings.host, settings.prometheus_port)
+    run_until_stopped(Ingestor(settings, started.engine, started.areas))
     return 0
 
 

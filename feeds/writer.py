@@ -47,6 +47,7 @@ from feeds.commands import (
     Unavailable,
     Write,
 )
+from ioc import telemetry
 from ioc.config import configure_logging
 from ioc.contract import STORE_REFUSED, Reading, Rejection, StatusReport, validate
 from ioc.store import rollup_writes, writes
@@ -397,6 +398,7 @@ class WriterProcess(StoreWriter):
         return self._pipe
 
     def _restart(self) -> None:
+        telemetry.INGEST_WRITER_RESTARTS.inc()
         if self._process is not None:
             self._process.join(1)
             if self._process.is_alive():

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
 
 from ioc.build import build_id
+from ioc.clock import parse_utc
 from ioc.district_view import parse_view
 from ioc.identity import current
 from ioc.scope import viewer_scope
 from ioc.services.container import get_services
+from ioc.telemetry import FeedAges, exposition
 
 api = Blueprint("api", __name__)
 
@@ -87,6 +90,43 @@ def metrics() -> Response:
     views = get_services().metrics.current(datetime.now(UTC))
     limit = viewer_scope().limit
     return jsonify([view.within(limit).as_json() for view in views])
+
+
+def feed_ages() -> list[tuple[str, str, float | None]]:
+    """Seconds since each district's feed last reported (None: never), for Prometheus."""
+    now = datetime.now(UTC)
+    found = []
+    for district in get_services().live.overview(now, None):
+        for feed, state in district["feeds"].items():
+            as_of = parse_utc(state.get("as_of"))
+            age = None if as_of is None else max(0.0, (now - as_of).total_seconds())
+            found.append((district["district"], feed, age))
+    return found
+
+
+@api.get("/metrics")
+def prometheus_metrics() -> Response:
+    """The ``ioc_`` metrics in Prometheus' text format (ioc/telemetry.py).
+
+    Off with IOC_PROMETHEUS=0 or when IOC_PROMETHEUS_PORT serves them elsewhere. With
+    IOC_PROMETHEUS_TOKEN, only for ``Authorization: Bearer <token>``; without one, open
+    only while anyone may read the app anyway (IOC_AUTH=none).
+    """
+    settings = get_services().settings
+    if not settings.prometheus or settings.prometheus_port is not None:
+        return _error(404, "metrics are off here (IOC_PROMETHEUS, IOC_PROMETHEUS_PORT)")
+    if settings.prometheus_token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), settings.prometheus_token.encode()
+        ):
+            response = _error(401, "send Authorization: Bearer <IOC_PROMETHEUS_TOKEN>")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
+    elif settings.auth != "none":
+        return _error(403, "set IOC_PROMETHEUS_TOKEN (or IOC_PROMETHEUS_PORT) to read metrics")
+    text, content_type = exposition([FeedAges(feed_ages)])
+    return Response(text, status=200, content_type=content_type)
 
 
 @api.get("/api/v1/ingest/stats")

@@ -60,6 +60,7 @@ ENDPOINTS: dict[str, str] = {
     "/_dash-update-component": CALLBACKS,
     "api.healthz": PUBLIC,  # store and broker health: no district in it
     "api.ping": PUBLIC,  # how a wall tells the server is there (and its token still good)
+    "api.prometheus_metrics": PUBLIC,  # its own token check (ioc/api.py)
     "api.not_found": PUBLIC,
     "api.ingest_stats": FILTERED,  # counts of the whole stream, not per district
     "api.districts": FILTERED,

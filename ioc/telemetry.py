@@ -19,17 +19,29 @@ from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
+    disable_created_metrics,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+# Every name is the product's: the library's own process metrics come back as ioc_process_…,
+# and no "_created" series (a counter's start time) doubles what Prometheus reads.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+for _default in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+    REGISTRY.unregister(_default)
+ProcessCollector(namespace="ioc")
 FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 # --- ingest --------------------------------------------------------------------------------
@@ -115,12 +127,19 @@ class FeedAges(Collector):
         yield family
 
 
+def serve(port: int, host: str, extra: Iterable[Collector] = ()) -> None:
+    """Serve this process's metrics (and ``extra``) on a port of their own, in a thread."""
+    for collector in extra:
+        REGISTRY.register(collector)
+    start_http_server(port, addr=host)
+
+
 def exposition(extra: Iterable[Collector] = ()) -> tuple[bytes, str]:
     """The text Prometheus reads, and its content type: this process's metrics or, in
     multiprocess mode, every worker's, then those of ``extra`` collectors."""
     if MULTIPROCESS:
         workers = CollectorRegistry()
-        MultiProcessCollector(workers)
+        MultiProcessCollector(workers)  # type: ignore[no-untyped-call]
         text = generate_latest(workers)
     else:
         text = generate_latest(REGISTRY)

@@ -30,6 +30,7 @@ CORE_FLOORS: tuple[tuple[str, ...], ...] = (
         "ioc.wall_view",
         "ioc.access",
         "ioc.notice",
+        "ioc.telemetry",
     ),  # fmt: skip
     ("ioc.store",),
     ("ioc.metrics",),

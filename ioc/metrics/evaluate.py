@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, RowMapping, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ioc import telemetry
 from ioc.clock import LOCAL_TZ
 from ioc.metrics.readonly import read_only_engine, read_rows
 from ioc.model.metric import Catalogue, Metric, Outcome
@@ -64,8 +65,11 @@ class MetricRunner:
         except (SQLAlchemyError, ValueError, TypeError, OSError) as err:
             values, error = {}, _describe(err)
             log.warning("metric %s failed: %s", metric.id, error)
-        duration = 1000 * (time.perf_counter() - started)
-        return Outcome(metric.id, now, values, error, duration)
+        seconds = time.perf_counter() - started
+        telemetry.METRIC_EVALUATION.labels(metric.id).observe(seconds)
+        if error is not None:
+            telemetry.METRIC_ERRORS.labels(metric.id).inc()
+        return Outcome(metric.id, now, values, error, 1000 * seconds)
 
     def _run(self, metric: Metric, now: datetime) -> list[RowMapping]:
         engine = self.engine(metric.database)
