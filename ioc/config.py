@@ -179,6 +179,11 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # Redis shared by the web workers (redis:// or rediss://): the wall's snapshot of an
+    # interval is then built once across all workers (docs/wall.md). Unset: each worker
+    # keeps its own cache. A Redis outage never stops the wall: workers build locally.
+    redis_url: str | None = None
+
     @field_validator("briefing_times", mode="before")
     @classmethod
     def _briefing_times(cls, value: object) -> object:
@@ -271,6 +276,22 @@ class Settings(BaseSettings):
         parts = urlsplit(value)
         if parts.scheme not in ("mqtt", "mqtts"):
             raise ValueError("must start with mqtt:// or mqtts://")
+        if not parts.hostname:
+            raise ValueError("has no host name")
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError as err:
+            raise ValueError("has a bad port") from err
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss"):
+            raise ValueError("must start with redis:// or rediss://")
         if not parts.hostname:
             raise ValueError("has no host name")
         try:

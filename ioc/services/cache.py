@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar, cast
 
@@ -16,7 +17,8 @@ class BucketCache:
 
     N wall screens refreshing every 2 s cost the store one query per interval,
     not N. Under gunicorn each worker has its own cache (one query per worker
-    per interval); a shared cache is the scale path (docs/wall.md).
+    per interval) unless IOC_REDIS_URL shares the wall's snapshot among them
+    (``ioc.services.shared_cache``, docs/wall.md). Each compute is logged at DEBUG.
     """
 
     def __init__(self) -> None:
@@ -48,8 +50,11 @@ class BucketCache:
             entry = self._entries.get(name)
             if entry is not None and entry[0] == bucket:
                 return cast(T, entry[1])
+            began = time.perf_counter()
             value = compute()
             self.computed += 1
+            took = (time.perf_counter() - began) * 1000
+            log.debug("computed %s for %s in %.1f ms", name, bucket, took)
             self._entries[name] = (bucket, value)
             return value
 

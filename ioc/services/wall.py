@@ -1,9 +1,10 @@
 """What the wall shows: city and district KPIs with status and trend, alarms, scene data.
 
-One snapshot per refresh interval, whatever the number of screens (BucketCache);
-slower aggregates (trends, 24 h uptime, today's hours) once a minute, the usual
-level of each hour once a day. Nothing here scans raw readings: the newest
-reading per source (``latest``) and the per-minute rollups are enough.
+One snapshot per refresh interval, whatever the number of screens (BucketCache) and,
+with IOC_REDIS_URL, of web workers (SharedCache); slower aggregates (trends, 24 h
+uptime, today's hours) once a minute in each worker, the usual level of each hour
+once a day. Nothing here scans raw readings: the newest reading per source
+(``latest``) and the per-minute rollups are enough.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from ioc.services.cache import BucketCache
 from ioc.services.kpis import KpiCatalogue
 from ioc.services.live import Freshness
 from ioc.services.metrics import MetricsService
+from ioc.services.shared_cache import SharedCache, shared_cache
+from ioc.services.wall_json import from_json, to_json
 from ioc.services.wall_tally import Cutoffs, Stamp, Sums, Tally, utc
 from ioc.status import worst
 from ioc.store import queries
@@ -86,6 +89,7 @@ class WallService:
         areas: AreaCatalogue,
         kpis: KpiCatalogue,
         metrics: MetricsService | None = None,
+        shared: SharedCache | None = None,
     ) -> None:
         self.metrics = metrics
         self.engine = engine
@@ -95,12 +99,19 @@ class WallService:
         self.wifi_interval_s = settings.wifi_interval_s
         self.refresh_ms = settings.wall_refresh_ms
         self.cache = BucketCache()
+        self.shared = shared or shared_cache(settings)  # across workers (IOC_REDIS_URL)
 
     def snapshot(self, now: datetime | None = None) -> WallSnapshot:
         """The wall's state for the refresh interval holding ``now``."""
         now = now or datetime.now(UTC)
         bucket = int(now.timestamp() * 1000) // self.refresh_ms
-        return self.cache.get("snapshot", bucket, lambda: self.build(now))
+        return self.cache.get("snapshot", bucket, lambda: self._shared_build(bucket, now))
+
+    def _shared_build(self, bucket: int, now: datetime) -> WallSnapshot:
+        """This interval's snapshot: built here, or by one worker for all (IOC_REDIS_URL)."""
+        if self.shared is None:
+            return self.build(now)
+        return self.shared.get("snapshot", bucket, lambda: self.build(now), to_json, from_json)
 
     # --- building ---------------------------------------------------------------
 
