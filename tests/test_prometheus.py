@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -114,3 +115,15 @@ def test_a_batch_is_counted_by_outcome():
     assert value(after, "ioc_ingest_accepted_total") == counts["ioc_ingest_accepted_total"] + 4
     assert value(after, "ioc_ingest_duplicates_total") == counts["ioc_ingest_duplicates_total"] + 1
     assert value(after, "ioc_ingest_rejected_total", reason="bad_json") == bad + 2
+
+
+def test_each_wall_snapshot_build_is_timed(tmp_path, areas):
+    app = create_app(make_settings(database_url=f"sqlite:///{tmp_path / 'ioc.db'}",
+                                   simulate=False, metrics_file=None), areas=areas)  # fmt: skip
+    before = value(families(telemetry.exposition()[0].decode()),
+                   "ioc_wall_snapshot_build_seconds_count") or 0.0  # fmt: skip
+    now = datetime.now(UTC)
+    app.server.extensions["ioc_services"].wall.snapshot(now)
+    app.server.extensions["ioc_services"].wall.snapshot(now)  # the same interval: not built again
+    after = families(telemetry.exposition()[0].decode())
+    assert value(after, "ioc_wall_snapshot_build_seconds_count") == before + 1

@@ -41,6 +41,7 @@ from ioc.status import worst
 from ioc.store import queries
 from ioc.store.queries import HourSums, StoreRow, WallRow
 from ioc.store.schema import ROLLUP_SUMS, sqlite_datetime_text
+from ioc.telemetry import WALL_SNAPSHOT_BUILD
 
 TREND_MINUTES = 60
 # A desk reports every 5 minutes: a 5-minute window sees each desk about once,
@@ -110,8 +111,15 @@ class WallService:
     def _shared_build(self, bucket: int, now: datetime) -> WallSnapshot:
         """This interval's snapshot: built here, or by one worker for all (IOC_REDIS_URL)."""
         if self.shared is None:
+            return self._timed_build(now)
+        return self.shared.get(
+            "snapshot", bucket, lambda: self._timed_build(now), to_json, from_json
+        )
+
+    def _timed_build(self, now: datetime) -> WallSnapshot:
+        """Build, and tell Prometheus how long it took (ioc_wall_snapshot_build_seconds)."""
+        with WALL_SNAPSHOT_BUILD.time():
             return self.build(now)
-        return self.shared.get("snapshot", bucket, lambda: self.build(now), to_json, from_json)
 
     # --- building ---------------------------------------------------------------
 

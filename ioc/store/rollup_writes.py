@@ -25,6 +25,7 @@ from ioc.store.schema import (
     rollups_hour,
     source_hours,
 )
+from ioc.store.stage import stage
 
 
 def minute_of(ts: datetime) -> datetime:
@@ -180,9 +181,13 @@ def add_source_hours(conn: Connection, new: Iterable[Reading]) -> None:
     update |= {
         name: higher(source_hours.c[name], statement.excluded[name]) for name in SOURCE_HOUR_MAXES
     }
+    if conn.dialect.name == "postgresql":  # COPY, then one statement (ioc/store/stage.py)
+        columns = tuple(rows[0])
+        staged = stage(conn, source_hours, columns, [[r[c] for c in columns] for r in rows])
+        statement = statement.from_select(columns, staged)
     conn.execute(
         statement.on_conflict_do_update(
             index_elements=["district", "feed", "source", "hour"], set_=update
         ),
-        rows,
+        *([] if conn.dialect.name == "postgresql" else [rows]),
     )

@@ -22,6 +22,7 @@ from ioc.store.schema import (
     readings,
     sqlite_datetime_text,
 )
+from ioc.store.stage import stage
 
 
 def _key(reading: Reading) -> tuple[str, str, str, datetime]:
@@ -47,6 +48,7 @@ def _row(reading: Reading, received_at: datetime) -> dict[str, Any]:
 SQLITE_MAX_PARAMS = 32_766
 READING_COLUMNS = ("district", "feed", "source", "ts", "received_at", "seq", "name",
                    *VALUE_COLUMNS)  # fmt: skip
+LATEST_COLUMNS = (*READING_COLUMNS, "state_since")
 
 
 def insert_readings(
@@ -60,13 +62,15 @@ def insert_readings(
         return []
     if conn.dialect.name == "sqlite":
         return _insert_readings_sqlite(conn, unique, received_at)
+    rows = [_row(reading, received_at) for reading in unique.values()]
+    staged = stage(conn, readings, READING_COLUMNS, [[r[c] for c in READING_COLUMNS] for r in rows])
     statement = (
         dialect_insert(conn, readings)
+        .from_select(READING_COLUMNS, staged)
         .on_conflict_do_nothing(index_elements=["district", "feed", "source", "ts"])
         .returning(readings.c.district, readings.c.feed, readings.c.source, readings.c.ts)
     )
-    rows = [_row(reading, received_at) for reading in unique.values()]
-    inserted = conn.execute(statement, rows).all()
+    inserted = conn.execute(statement).all()
     return [unique[tuple(row)] for row in inserted]
 
 
@@ -141,16 +145,23 @@ def upsert_latest(conn: Connection, new: Iterable[Reading], *, received_at: date
         ),
         (changed, excluded.state_since),
     ):
-        if rows:
-            execute_many(
-                conn,
-                statement.on_conflict_do_update(
-                    index_elements=["district", "feed", "source"],
-                    set_={**update, "state_since": since},
-                    where=excluded.ts > latest.c.ts,
-                ),
-                rows,
+        if not rows:
+            continue
+        source = statement
+        if conn.dialect.name == "postgresql":  # COPY, then one statement (ioc/store/stage.py)
+            values = [[row[c] for c in LATEST_COLUMNS] for row in rows]
+            source = statement.from_select(
+                LATEST_COLUMNS, stage(conn, latest, LATEST_COLUMNS, values)
             )
+        upsert = source.on_conflict_do_update(
+            index_elements=["district", "feed", "source"],
+            set_={**update, "state_since": since},
+            where=excluded.ts > latest.c.ts,
+        )
+        if conn.dialect.name == "postgresql":
+            conn.execute(upsert)
+        else:
+            execute_many(conn, upsert, rows)
 
 
 def upsert_status(
