@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 import urllib.request
+from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 
