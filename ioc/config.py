@@ -271,34 +271,12 @@ class Settings(BaseSettings):
     @field_validator("mqtt_url")
     @classmethod
     def _mqtt_url(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("mqtt", "mqtts"):
-            raise ValueError("must start with mqtt:// or mqtts://")
-        if not parts.hostname:
-            raise ValueError("has no host name")
-        try:
-            parts.port  # noqa: B018 - raises on a bad port
-        except ValueError as err:
-            raise ValueError("has a bad port") from err
-        return value
+        return service_url(value, ("mqtt", "mqtts"))
 
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("redis", "rediss"):
-            raise ValueError("must start with redis:// or rediss://")
-        if not parts.hostname:
-            raise ValueError("has no host name")
-        try:
-            parts.port  # noqa: B018 - raises on a bad port
-        except ValueError as err:
-            raise ValueError("has a bad port") from err
-        return value
+        return service_url(value, ("redis", "rediss"))
 
     @field_validator("database_url")
     @classmethod
@@ -342,6 +320,22 @@ class Settings(BaseSettings):
             "wifi": self.wifi_interval_s,
             "backlog": self.backlog_interval_s,
         }[feed]
+
+
+def service_url(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    """A broker's or cache's URL: one of ``schemes``, a host, a valid port; empty is None."""
+    if value is None or value == "":
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        raise ValueError("must start with " + " or ".join(f"{s}://" for s in schemes))
+    if not parts.hostname:
+        raise ValueError("has no host name")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as err:
+        raise ValueError("has a bad port") from err
+    return value
 
 
 def is_loopback(host: str) -> bool:
