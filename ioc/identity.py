@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from ipaddress import ip_address
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any, Literal
 
 import flask
@@ -50,8 +51,28 @@ class Found:
 
 
 def address() -> str:
-    """The client's address as this server sees it (the proxy's, behind a proxy)."""
-    return (flask.request.remote_addr or "-")[:64]
+    """The client's address: the connection's, or, when that is a trusted proxy
+    (``IOC_TRUSTED_PROXIES``, any mode), the nearest one before it in
+    ``X-Forwarded-For`` that is not a trusted proxy itself. Sign-in limits and the
+    audit trail count by it, so behind nginx one person's failures lock out one address."""
+    request = flask.request
+    here = request.remote_addr or "-"
+    networks = get_services().settings.trusted_proxies
+    if not networks or not _within(here, networks):
+        return here[:64]
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+    for hop in reversed([a for a in forwarded if a]):
+        if not _within(hop, networks):
+            return hop[:64]
+    return here[:64]
+
+
+def _within(text: str, networks: Sequence[IPv4Network | IPv6Network]) -> bool:
+    try:
+        found = ip_address(text)
+    except ValueError:
+        return False
+    return any(found in network for network in networks)
 
 
 def current() -> Found:
@@ -124,11 +145,7 @@ def sign_out() -> None:
 
 
 def _trusted(settings: Settings) -> bool:
-    try:
-        here = ip_address(flask.request.remote_addr or "")
-    except ValueError:
-        return False
-    return any(here in network for network in settings.trusted_proxies)
+    return _within(flask.request.remote_addr or "", settings.trusted_proxies)
 
 
 def _proxy_viewer(settings: Settings) -> Viewer | None:

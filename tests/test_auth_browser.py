@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -24,7 +23,7 @@ import pytest
 
 from feeds.mqtt import free_port
 from ioc.i18n import t
-from tests.conftest import ROOT, screenshot, wait_for_js, wait_until
+from tests.conftest import ROOT, screenshot, stop_gently, wait_for_js, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -85,13 +84,8 @@ class AuthApp:
         assert wait_until(self.up, timeout=90), self.log()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        if self.process:
+            stop_gently(self.process, 30)
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         """Run `python -m ioc.users ARGS` on the app's store; its output."""

@@ -325,3 +325,22 @@ def test_an_admin_cannot_lock_everyone_out(app):
         accounts_of(app).set_disabled("boss", True, by="test")
     done = client.post("/admin", data={"action": "disable", "name": "lan"}, headers=ORIGIN)
     assert done.status_code == 200 and "Đã khóa tài khoản lan" in done.get_data(as_text=True)
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_by_its_own_address(store_url, areas):
+    settings = make_settings(database_url=store_url, auth="local", simulate=False,
+                             metrics_file=None, login_attempts_address=3,
+                             trusted_proxies="127.0.0.1")  # fmt: skip
+    app = create_app(settings, areas=areas)
+    accounts_of(app).add_account("lan", "leader", None, PASSWORD, by="test")
+    client = app.server.test_client()
+
+    def attempt(name, password, client_address):
+        headers = {**ORIGIN, "X-Forwarded-For": f"203.0.113.9, {client_address}"}
+        return client.post("/login", data={"name": name, "password": password}, headers=headers)
+
+    for name in ("a1", "a2", "a3"):
+        attempt(name, "not-the-password", "198.51.100.7")
+    assert attempt("lan", PASSWORD, "198.51.100.7").status_code == 429  # that client: locked
+    assert attempt("lan", PASSWORD, "198.51.100.8").status_code == 303  # another: not
+    assert accounts_of(app).audit_trail(1)[0]["address"] == "198.51.100.8"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from tests.conftest import (
     screenshot,
     spawn_embedded,
     spawn_mosquitto,
+    stop_gently,
     wait_for_js,
     wait_until,
 )
@@ -74,13 +74,8 @@ class WallApp:
         assert wait_until(up, timeout=60), (self.workdir / "app.log").read_text()[-2000:]
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        if self.process:
+            stop_gently(self.process)
 
 
 @pytest.fixture(scope="module")

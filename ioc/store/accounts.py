@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ioc.store.schema import accounts, app_secrets, audit, sessions, tokens
@@ -21,14 +21,19 @@ def _row(found: Any) -> dict[str, Any] | None:
 # --- accounts ------------------------------------------------------------------------
 
 
-def insert_account(conn: Connection, row: Mapping[str, Any]) -> bool:
-    """Add an account; False when the name is taken."""
+def _insert_new(conn: Connection, table: Table, row: Mapping[str, Any]) -> bool:
+    """Add a row; False when a unique column (its name) is taken."""
     try:
         with conn.begin_nested():
-            conn.execute(insert(accounts), dict(row))
+            conn.execute(insert(table), dict(row))
     except IntegrityError:
         return False
     return True
+
+
+def insert_account(conn: Connection, row: Mapping[str, Any]) -> bool:
+    """Add an account; False when the name is taken."""
+    return _insert_new(conn, accounts, row)
 
 
 def account(conn: Connection, name: str) -> dict[str, Any] | None:
@@ -80,12 +85,7 @@ def prune_sessions(conn: Connection, before: datetime) -> int:
 
 def insert_token(conn: Connection, row: Mapping[str, Any]) -> bool:
     """Add a token; False when its name is taken."""
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(tokens), dict(row))
-    except IntegrityError:
-        return False
-    return True
+    return _insert_new(conn, tokens, row)
 
 
 def token_by_digest(conn: Connection, digest: str) -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import flask
 from flask import Blueprint
 
+from ioc.identity import address
 from ioc.services.container import EXTENSION_KEY
 from pages.briefing.limits import RateLimiter
 from pages.briefing.page import is_api, refusal
@@ -116,7 +117,7 @@ def check_state_change() -> flask.Response | None:
     if why is not None:
         return refusal(403, "brief_cross_site", texts={"why": "brief_why_" + why})
     limiter: RateLimiter = flask.current_app.extensions[LIMITER_KEY]
-    wait = limiter.take(request.remote_addr or "-")
+    wait = limiter.take(address())  # the client's, behind a trusted proxy too
     if wait:
         return refusal(429, "brief_rate_limited", retry_after=wait, seconds=wait)
     return None
