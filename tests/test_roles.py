@@ -31,6 +31,8 @@ ROUTES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "api.healthz": ("GET", "/healthz", EVERYONE),
     "api.ping": ("GET", "/api/v1/ping", EVERYONE),
     "api.not_found": ("GET", "/api/v1/nothing-here", ()),  # 404 for all: never data
+    # Prometheus' own token (test_prometheus.py); with accounts on and none set: no one.
+    "api.prometheus_metrics": ("GET", "/metrics", ()),
     "api.ingest_stats": ("GET", "/api/v1/ingest/stats", READERS),
     "api.districts": ("GET", "/api/v1/districts", READERS),
     "api.metrics": ("GET", "/api/v1/metrics", READERS),
