@@ -336,17 +336,6 @@ def live_app(tmp_path_factory) -> Iterator[RunningApp]:
         log.close()
 
 
-def stop_gently(process: subprocess.Popen, timeout: float = 20) -> None:
-    """Ask a child to stop (SIGINT, its clean stop); kill it if it does not in time."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
 def chromium_path() -> str | None:
     """Debian's Chromium (never a browser downloaded by a test tool)."""
     return shutil.which("chromium") or shutil.which("chromium-browser")

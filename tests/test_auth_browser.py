@@ -10,11 +10,9 @@ server-written pages pass axe-core's WCAG 2.1 A and AA rules.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,7 +21,8 @@ import pytest
 
 from feeds.mqtt import free_port
 from ioc.i18n import t
-from tests.conftest import ROOT, screenshot, stop_gently, wait_for_js, wait_until
+from tests.app_process import AppProcess
+from tests.conftest import ROOT, screenshot, wait_for_js, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,45 +46,15 @@ TABLE_ROWS = """(caption) => {
 }"""
 
 
-class AuthApp:
+class AuthApp(AppProcess):
     """`python app.py` with IOC_AUTH=local on a store of its own; stops and starts again."""
 
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
-        self.env.update(
-            PYTHONPATH=str(ROOT), IOC_AUTH="local", IOC_PORT=str(self.port),
-            IOC_EMBEDDED_BROKER_PORT=str(free_port()), IOC_METRICS_FILE="",
-            IOC_DATABASE_URL=f"sqlite:///{workdir / 'ioc.db'}",
+        super().__init__(
+            workdir, IOC_AUTH="local", IOC_EMBEDDED_BROKER_PORT=str(free_port()),
+            IOC_METRICS_FILE="", IOC_DATABASE_URL=f"sqlite:///{workdir / 'ioc.db'}",
         )  # fmt: skip
-        self.process: subprocess.Popen | None = None
         self.walls: dict[str, str] = {}
-
-    def log(self) -> str:
-        path = self.workdir / "app.log"
-        return path.read_text()[-3000:] if path.exists() else ""
-
-    def up(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.base_url}/api/v1/ping", timeout=2):
-                return True
-        except OSError:
-            return False
-
-    def start(self) -> None:
-        log = open(self.workdir / "app.log", "a")  # noqa: SIM115 - the child keeps it
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py")], env=self.env, cwd=self.workdir,
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        log.close()
-        assert wait_until(self.up, timeout=90), self.log()
-
-    def stop(self) -> None:
-        if self.process:
-            stop_gently(self.process, 30)
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         """Run `python -m ioc.users ARGS` on the app's store; its output."""

@@ -9,22 +9,17 @@ fixtures here are shared with the district page's tests.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feeds.mqtt import free_port
 from ioc.contract import StatusPayload, TrafficPayload, status_topic, topic_for
+from tests.app_process import AppProcess
 from tests.conftest import (
-    ROOT,
     TEST_MQTT_URL,
     Publisher,
     clear_retained,
@@ -32,50 +27,22 @@ from tests.conftest import (
     screenshot,
     spawn_embedded,
     spawn_mosquitto,
-    stop_gently,
     wait_for_js,
-    wait_until,
 )
 from tests.test_wall_page import active_scene, open_wall
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-class WallApp:
+class WallApp(AppProcess):
     """`python app.py` on a broker of the test's, no simulator; can be stopped and started."""
 
     def __init__(self, broker_url: str, workdir) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
         self.client_id = f"test-wall-ingest-{uuid.uuid4().hex[:8]}"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
-        self.env.update(
-            PYTHONPATH=str(ROOT), IOC_PORT=str(self.port), IOC_MQTT_URL=broker_url,
-            IOC_SIMULATE="0", IOC_MQTT_CLIENT_ID=self.client_id, IOC_WALL_REFRESH_MS="1000",
-            IOC_DATABASE_URL=f"sqlite:///{workdir / 'wall.db'}",
+        super().__init__(
+            workdir, IOC_MQTT_URL=broker_url, IOC_SIMULATE="0", IOC_MQTT_CLIENT_ID=self.client_id,
+            IOC_WALL_REFRESH_MS="1000", IOC_DATABASE_URL=f"sqlite:///{workdir / 'wall.db'}",
         )  # fmt: skip
-        self.workdir = workdir
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        log = open(self.workdir / "app.log", "a")  # noqa: SIM115 - the child keeps it
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py")], env=self.env, cwd=self.workdir,
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-        def up() -> bool:
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/api/v1/ping", timeout=2):
-                    return True
-            except OSError:
-                return False
-
-        assert wait_until(up, timeout=60), (self.workdir / "app.log").read_text()[-2000:]
-
-    def stop(self) -> None:
-        if self.process:
-            stop_gently(self.process)
 
 
 @pytest.fixture(scope="module")
