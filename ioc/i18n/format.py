@@ -106,3 +106,21 @@ def duration_text(minutes: float | None, lang: str) -> str:
     if minutes < 24 * 60:
         return t("hours_short", lang, h=minutes // 60, m=minutes % 60)
     return t("days_short", lang, d=minutes // 1440, h=(minutes % 1440) // 60)
+
+
+def change_text(
+    delta: float | None, lang: str, digits: int = 0, *, arrows: tuple[str, str] = ("▲", "▼")
+) -> str:
+    """A change with its arrow and sign ("▲ +12", "▼ −3,5"); nothing changed reads
+    "không đổi" / "unchanged", never "▲ +0,0" (judged on the digits shown)."""
+    if delta is None:
+        return DASH
+    if round(abs(delta), digits) == 0:
+        return t("change_none", lang)
+    shown = number(abs(delta), lang, digits)
+    return f"{arrows[0]} +{shown}" if delta > 0 else f"{arrows[1]} −{shown}"
+
+
+def count_text(value: float | int | None, lang: str) -> str:
+    """A count of things (applications, access points): a whole number, never "2.934,00"."""
+    return DASH if value is None else number(round(value), lang)
