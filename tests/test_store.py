@@ -159,10 +159,12 @@ def test_migrations_create_exactly_the_declared_schema(engine):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from ioc.store.partitions import include_name
     from ioc.store.schema import metadata
 
     with engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        differences = compare_metadata(context, metadata)
     assert differences == []
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, case, delete, select
 
 from ioc.contract import Reading, StatusReport
+from ioc.store import partitions
 from ioc.store.dialect import dialect_insert, execute_many
 from ioc.store.engine import driver_cursor
 from ioc.store.schema import (
@@ -257,9 +258,19 @@ def heartbeat(
 
 
 def prune(conn: Connection, *, before: datetime, limit: int = 50_000) -> int:
-    """Delete raw readings and dead letters older than the retention, a chunk at a time."""
+    """Remove raw readings and dead letters older than the retention; how many went.
+
+    Partitioned readings (PostgreSQL) lose whole days by ``DROP TABLE``, and the
+    writer makes the coming days' partitions first; elsewhere rows are deleted, a
+    chunk at a time."""
     removed = 0
-    for table, column in ((readings, readings.c.ts), (dead_letters, dead_letters.c.received_at)):
+    tables = [(dead_letters, dead_letters.c.received_at)]
+    if partitions.is_partitioned(conn):
+        partitions.make(conn, partitions.ahead(datetime.now(UTC).date()))
+        removed += partitions.drop_before(conn, before)[1]
+    else:
+        tables.insert(0, (readings, readings.c.ts))
+    for table, column in tables:
         oldest = select(table.c.id).where(column < before).limit(limit).scalar_subquery()
         removed += conn.execute(delete(table).where(table.c.id.in_(oldest))).rowcount or 0
     return removed

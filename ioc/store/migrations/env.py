@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from ioc.store.partitions import include_name
 from ioc.store.schema import metadata
 
 engine = context.config.attributes["engine"]
@@ -10,5 +11,6 @@ with engine.begin() as connection:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_name=include_name,
     )
     context.run_migrations()
