@@ -16,7 +16,7 @@ PYBABEL   := PYTHONPATH=. $(VENV)/bin/pybabel
 help:
 	@echo "make run     start the all-in-one demo (broker, simulator, ingestor, web) on http://127.0.0.1:8050"
 	@echo "make test    ruff, mypy (strict on ioc/, feeds/, app.py) and the whole pytest suite"
-	@echo "make bench   benchmarks: ingest, the wall, the district page, database metrics, briefing snapshots, the access check (figures go to docs/performance.md by hand)"
+	@echo "make bench   benchmarks: ingest, the wall, the district page, database metrics, briefing snapshots, the access check, PostgreSQL at scale (figures go to docs/performance.md by hand)"
 	@echo "make format  ruff format + autofix"
 	@echo "make translations  compile the text catalogues (ioc/locale/*/LC_MESSAGES/messages.po)"
 	@echo "make messages      add the keys new code uses to both catalogues (docs/translations.md)"
@@ -65,6 +65,8 @@ bench: $(VENV)/.dev
 	$(PY) -m bench.metrics
 	$(PY) -m bench.briefing
 	$(PY) -m bench.auth
+	@if command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then \
+		$(PY) -m bench.scale; else echo "bench.scale skipped: no PostgreSQL on 127.0.0.1:5432"; fi
 
 # A catalogue edited by hand, in Poedit or by Weblate is compiled again before the app or
 # the tests run; tests/test_i18n.py fails if a committed .mo differs from its .po.
