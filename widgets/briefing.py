@@ -11,6 +11,7 @@ comparison in ``briefing_compare``.
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -37,12 +38,12 @@ from widgets.nav import switch_href, switch_label
 
 ROOT = Path(__file__).resolve().parent.parent
 CSS_FILE = ROOT / "assets" / "briefing" / "briefing.css"
-FONT_DIR = ROOT / "assets" / "fonts"
+MARKS_CSS_FILE = ROOT / "assets" / "marks.css"
+# The whole typeface, one file per weight: the per-script subsets of /assets/fonts.css
+# split a word's glyphs between files, and a PDF's text then reads "Cầ n Th ơ".
+FONTS_CSS_FILE = ROOT / "assets" / "briefing" / "fonts.css"
+FONT_URL = re.compile(r'url\("(fonts/[^"]+\.ttf)"\)')
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-FONT_FACES = (  # (file stem, weight, unicode-range); the vietnamese subset first
-    ("vietnamese", 400), ("vietnamese", 700), ("latin-ext", 400), ("latin-ext", 700),
-    ("latin", 400), ("latin", 700),
-)  # fmt: skip
 _plotly_text: dict[str, str] = {}
 
 
@@ -59,7 +60,8 @@ class Assets:
 
     inline: bool
     css_url: str = "/assets/briefing/briefing.css"
-    fonts_url: str = "/assets/fonts.css"
+    fonts_url: str = "/assets/briefing/fonts.css"
+    marks_url: str = "/assets/marks.css"
     plotly_url: str = "/briefing/plotly.min.js"
     plotly_js: str = ""
 
@@ -68,26 +70,26 @@ class Assets:
         if not self.inline:
             return (
                 f'<link rel="stylesheet" href="{escape(self.fonts_url)}">'
+                f'<link rel="stylesheet" href="{escape(self.marks_url)}">'
                 f'<link rel="stylesheet" href="{escape(self.css_url)}">'
                 f'<script src="{escape(self.plotly_url)}"></script>'
             )
         script = self.plotly_js.replace("</script", "<\\/script")
-        return f"<style>{_inline_fonts()}\n{CSS_FILE.read_text(encoding='utf-8')}</style>" + (
-            f"<script>{script}</script>"
-        )
+        styles = "\n".join(
+            (inline_fonts(), MARKS_CSS_FILE.read_text(encoding="utf-8"),
+             CSS_FILE.read_text(encoding="utf-8"))
+        )  # fmt: skip
+        return f"<style>{styles}</style><script>{script}</script>"
 
 
-def _inline_fonts() -> str:
-    """@font-face rules with the woff2 files as data: URLs (a file that needs no server)."""
-    rules = []
-    for subset, weight in FONT_FACES:
-        path = FONT_DIR / f"be-vietnam-pro-{subset}-{weight}-normal.woff2"
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        rules.append(
-            '@font-face{font-family:"Be Vietnam Pro";font-style:normal;'
-            f'font-weight:{weight};src:url(data:font/woff2;base64,{data}) format("woff2");}}'
-        )
-    return "\n".join(rules)
+def inline_fonts() -> str:
+    """The briefing's @font-face rules with the font files as data: URLs (no server needed)."""
+
+    def data_url(found: re.Match[str]) -> str:
+        data = base64.b64encode((FONTS_CSS_FILE.parent / found.group(1)).read_bytes())
+        return f"url(data:font/ttf;base64,{data.decode('ascii')})"
+
+    return FONT_URL.sub(data_url, FONTS_CSS_FILE.read_text(encoding="utf-8"))
 
 
 def snapshot_toolbar(snapshot_id: int, lang: str, query: dict[str, str], *, has_pdf: bool) -> str:
@@ -147,18 +149,40 @@ def _body(record: dict, lang: str) -> str:
     return body + metrics_block(record, lang)
 
 
+def is_demo(record: dict) -> bool:
+    """The record's figures were simulated: taken while the simulator ran (``simulated``,
+    kept since issue 17), or, in older records, shown with a demo database metric."""
+    return bool(record.get("simulated")) or any(m.get("demo") for m in record.get("metrics", []))
+
+
+def demo_banner(lang: str) -> str:
+    """The demo label at the head of a page: what the data is, before any figure."""
+    return (
+        f'<p class="demo-banner" role="note"><b>{escape(t("demo_label", lang))}</b> '
+        f"{escape(t('brief_demo', lang))}</p>"
+    )
+
+
+def _page_boxes(lang: str, demo: bool) -> str:
+    """The printed pages' margin boxes (CSS, in the page's language): the page number
+    at the bottom right, and on a simulated record the demo label at the top of each page."""
+    label = t("brief_page", lang).replace('"', "")
+    rules = f'@bottom-right{{content:"{label} " counter(page) " / " counter(pages);}}'
+    if demo:
+        said = t("demo_label", lang).replace('"', "")
+        rules += f'@top-right{{content:"{said}";}}'
+    return f"<style>@page{{{rules}}}</style>"
+
+
 def _footer(record: dict, meta: dict, lang: str) -> str:
-    """The id, the digest and whether the stored record still matches it; a demo mark."""
-    demo = any(m.get("demo") for m in record.get("metrics", []))
+    """The id, the digest and whether the stored record still matches it."""
     integrity = t("brief_intact", lang) if meta.get("intact", True) else t("brief_tampered", lang)
     return (
         '<footer class="doc-foot">'
         f"<span>#{meta['id']} · {escape(t('brief_integrity', lang))}: "
         f"<code>{escape(meta['sha256'])}</code>"
         f' — <b class="{"ok" if meta.get("intact", True) else "bad"}">'
-        f"{escape(integrity)}</b></span>"
-        + (f'<span class="demo">{escape(t("brief_demo", lang))}</span>' if demo else "")
-        + "</footer>"
+        f"{escape(integrity)}</b></span></footer>"
     )
 
 
@@ -177,23 +201,21 @@ def document(
 
     ``meta``: the stored row's id, sha256 and whether the record still matches it.
     """
+    # The state at the time first, then what changed since the other snapshot.
     body = _body(record, lang)
     if comparison is not None and other is not None:
-        body = compare_block(comparison, other, lang) + body
+        body += compare_block(comparison, other, record, lang)
     elif compare_missing:
         body = f'<p class="compare-none">{escape(t("brief_compare_none", lang))}</p>' + body
     title = f"{t('brief_doc_title', lang)} #{meta['id']} — {local_stamp(record['taken_at'])}"
-    page_label = t("brief_page", lang)
+    demo = is_demo(record)
     return (
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"{assets.head()}"
-        # The page number in the printed footer (a CSS margin box, in the page's language).
-        f'<style>@page{{@bottom-right{{content:"{page_label} " counter(page) '
-        f'" / " counter(pages);}}}}</style>'
-        "</head>"
+        f"{assets.head()}{_page_boxes(lang, demo)}</head>"
         f'<body class="briefing-doc">{toolbar}<main class="sheet">'
-        f"{official_header(record, lang)}{title_block(record, meta, lang)}{body}"
+        + (demo_banner(lang) if demo else "")
+        + f"{official_header(record, lang)}{title_block(record, meta, lang)}{body}"
         f"{_footer(record, meta, lang)}</main></body></html>"
     )

@@ -8,16 +8,18 @@ from html import escape
 from ioc.clock import parse_utc
 from ioc.i18n import t
 from ioc.i18n.format import dateline, local_date, local_name, local_stamp, local_time, number
-from widgets.briefing_charts import series_chart
+from widgets.briefing_charts import percent_chart, series_chart
 from widgets.briefing_pieces import (
     DIGITS,
     KPI_ORDER,
     SHARE_DIGITS,
+    about_text,
     alarm_text,
     grid,
     kpi_unit,
     kpi_value,
     mark,
+    metric_unit,
     section,
     share_text,
     status_word,
@@ -104,12 +106,13 @@ def kpi_cards(area: dict, thresholds: dict, lang: str, medians: dict | None = No
         as_of = f"{t('as_of', lang)} {local_time(kpi['as_of'])}" if kpi and kpi.get("as_of") else ""
         cards.append(
             f'<div class="card card--{escape(status)}">'
-            f'<div class="card-label">{mark(status)}{escape(t("kpi_" + key, lang))}</div>'
+            f'<div class="card-label">{mark(status, lang)}{escape(t("kpi_" + key, lang))}</div>'
             f'<div class="card-value">{escape(kpi_value(key, kpi, lang))}'
             f' <span class="card-unit">{escape(kpi_unit(key, kpi, lang))}</span></div>'
             f'<div class="card-status">{escape(t("status_" + status, lang))}'
             f"{' · ' + escape(as_of) if as_of else ''}</div>"
             + "".join(f'<div class="card-line">{escape(line)}</div>' for line in lines if line)
+            + f'<div class="card-line card-line--about">{escape(about_text(key, lang))}</div>'
             + "</div>"
         )
     return f'<div class="cards">{"".join(cards)}</div>'
@@ -137,7 +140,7 @@ def district_table(record: dict, lang: str) -> str:
             kpi = area["kpis"].get(key)
             status = kpi["status"] if kpi else "no_data"
             cells.append(
-                f'<span class="cell cell--{status}">{mark(status)}'
+                f'<span class="cell cell--{status}">{mark(status, lang)}'
                 f"{escape(kpi_value(key, kpi, lang))}</span>"
             )
         rows.append(cells)
@@ -157,7 +160,7 @@ def lists_block(record: dict, lang: str) -> str:
     """The slowest traffic points and the access points down, as the wall listed them."""
     names = {a["slug"]: local_name(a, lang) for a in record["districts"]}
     slow = [[escape(c["name"]), escape(names.get(c["district"], c["district"])),
-             f'{mark(c["status"])}{escape(number(c.get("speed_kmh"), lang, 1))} km/h',
+             f'{mark(c["status"], lang)}{escape(number(c.get("speed_kmh"), lang, 1))} km/h',
              escape(local_time(c.get("as_of")))] for c in record.get("congested", [])]  # fmt: skip
     down = [[escape(a["name"]), escape(names.get(a["district"], a["district"])),
              escape(local_stamp(a.get("since")))]
@@ -202,7 +205,7 @@ def metrics_block(record: dict, lang: str) -> str:
         target = (m.get("thresholds") or {}).get("target")
         rows.append([
             f"<b>{escape(title)}</b>{extra}",
-            f"{escape(value)} {escape(m.get('unit') or '')}",
+            f"{escape(value)} {escape(metric_unit(m, lang))}",
             status_word(m.get("status", "no_data"), lang),
             escape(number(target, lang, digits)) if target is not None else "—",
             escape(local_stamp(m.get("as_of"))),
@@ -223,8 +226,9 @@ def district_detail(record: dict, lang: str) -> str:
             [("flow", t("unit_traffic_flow", lang), "#1f4fb5"), ("speed", "km/h", "#1f9d87")],
             lang)))  # fmt: skip
     if "wifi_series" in tables:
-        charts.append(section(t("tab_wifi", lang), series_chart(
-            "chart-d-wifi", tables["wifi_series"], [("up_pct", "%", "#1f9d87")],
+        thresholds = (record.get("thresholds") or {}).get("wifi_up")
+        charts.append(section(t("tab_wifi", lang), percent_chart(
+            "chart-d-wifi", tables["wifi_series"], "up_pct", "#1f9d87", thresholds,
             lang)))  # fmt: skip
     if "services_series" in tables:
         charts.append(section(t("tab_services", lang), series_chart(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 
 import plotly.graph_objects as go
 
 from ioc.clock import to_local
 from ioc.i18n import t
-from ioc.i18n.format import local_time
+from ioc.i18n.format import local_time, number
 
 CHART_W, CHART_H = 500, 250
 
@@ -75,4 +76,42 @@ def series_chart(div_id: str, table: dict, lines: list[tuple[str, str, str]], la
         fig.add_scatter(x=x, y=[r.get(column) for r in rows], name=name, mode="lines+markers",
                         line={"color": colour, "width": 2.5})  # fmt: skip
     fig.update_xaxes(type="date", nticks=8, tickformat="%H:%M\n%d/%m")
+    return _chart(div_id, fig)
+
+
+# Threshold lines: the statuses' colours (assets/marks.css), dashed so they read in grey too.
+LINE_COLOURS = {"warn": "#b07d00", "alarm": "#d9381e"}
+
+
+def percent_axis(values: list[float], thresholds: dict | None) -> list[float]:
+    """A share's y range: from a little under the lowest value or threshold (in steps of 5)
+    to 100, so 89.7 % and 100 % no longer look alike, as they do on an axis from 0."""
+    marks = [v for v in values if v is not None]
+    marks += [v for k in ("warn", "alarm") if (v := (thresholds or {}).get(k)) is not None]
+    low = min(marks, default=90.0)
+    return [max(0.0, 5 * math.floor((low - 2) / 5)), 100.5]
+
+
+def percent_chart(
+    div_id: str, table: dict, column: str, colour: str, thresholds: dict | None, lang: str
+) -> str:
+    """A district table's share over time (e.g. access points up, %), on a sensible axis,
+    with the KPI's warn and alarm thresholds drawn as dashed lines."""
+    rows = table.get("rows") or []
+    x = [to_local(r["time"]).strftime("%Y-%m-%d %H:%M") for r in rows]
+    y = [r.get(column) for r in rows]
+    fig = go.Figure(layout=_layout("%"))
+    fig.add_scatter(x=x, y=y, name="%", mode="lines+markers", line={"color": colour, "width": 2.5})
+    for level in ("warn", "alarm"):
+        value = (thresholds or {}).get(level)
+        if value is None:
+            continue
+        said = t("brief_threshold_line", lang, what=t(f"status_{level}", lang),
+                 value=number(value, lang))  # fmt: skip
+        fig.add_hline(y=value, line={"color": LINE_COLOURS[level], "dash": "dash", "width": 1.5},
+                      annotation_text=said, annotation_position="bottom right",
+                      annotation_font={"color": LINE_COLOURS[level], "size": 11})  # fmt: skip
+    fig.update_yaxes(range=percent_axis(y, thresholds), rangemode="normal")
+    fig.update_xaxes(type="date", nticks=8, tickformat="%H:%M\n%d/%m")
+    fig.update_layout(showlegend=False)
     return _chart(div_id, fig)

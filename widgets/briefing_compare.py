@@ -8,7 +8,31 @@ from html import escape
 from ioc.i18n import t
 from ioc.i18n.format import local_name, local_stamp, number
 from ioc.model.wall import SHARE_KPIS
-from widgets.briefing_pieces import ARROW, DIGITS, KPI_ORDER, alarm_text, grid, signed, status_word
+from widgets.briefing_pieces import (
+    ARROW,
+    DIGITS,
+    KPI_ORDER,
+    alarm_text,
+    grid,
+    metric_unit,
+    signed,
+    status_word,
+)
+
+
+def change_cell(move: str, delta: float | None, lang: str, digits: int) -> str:
+    """A change as shown: "không đổi" when it rounds to nothing at the digits shown (never
+    "▲ +0,0"); else its sign, with an arrow only when the move is judged better or worse
+    (traffic flow is not: more cars are neither)."""
+    if delta is None:
+        return "—"
+    if round(abs(delta), digits) == 0:
+        return f'<span class="move move--same">{escape(t("change_none", lang))}</span>'
+    arrow = ARROW[move] + " " if move in ("better", "worse") else ""
+    return (
+        f'<span class="move move--{escape(move)}">{arrow}'
+        f"{escape(signed(delta, lang, digits))}</span>"
+    )
 
 
 def _verdicts(comparison: dict, lang: str) -> str:
@@ -45,9 +69,8 @@ def _deltas(comparison: dict, lang: str) -> str:
                 continue
             digits = DIGITS.get(key, 0)
             cells.append(
-                f'<span class="move move--{row["move"]}">{ARROW[row["move"]]}</span> '
-                f"{escape(signed(row['delta'], lang, digits))}"
-                f'<div class="small">{escape(number(row["before"], lang, digits))} → '
+                change_cell(row["move"], row["delta"], lang, digits)
+                + f'<div class="small">{escape(number(row["before"], lang, digits))} → '
                 f"{escape(number(row['after'], lang, digits))}</div>"
             )
         rows.append(cells)
@@ -75,17 +98,23 @@ def _status_changes(comparison: dict, lang: str) -> str:
             else f'<p>{escape(t("brief_no_status_changes", lang))}</p>')  # fmt: skip
 
 
-def _metric_changes(comparison: dict, lang: str) -> str:
-    """The database metrics' changes; empty when neither record has one."""
+def _metric_changes(comparison: dict, record: dict, lang: str) -> str:
+    """The database metrics' changes, each with its own digits and unit (a count never
+    shows decimals); empty when neither record has one."""
+    kept = {m["id"]: m for m in record.get("metrics", [])}
     metric_rows = []
     for m in comparison.get("metrics", []):
         title = m["title"].get(lang) or m["title"].get("vi", m["id"])
+        own = kept.get(m["id"], m)
+        digits = int(own.get("digits", 0) or 0)
+        unit = metric_unit(own, lang)
+
+        def shown(value: float | None, digits: int = digits, unit: str = unit) -> str:
+            return "—" if value is None else f"{number(value, lang, digits)} {unit}".strip()
+
         metric_rows.append([
-            escape(title),
-            escape(number(m["before"], lang, 2) if m["before"] is not None else "—"),
-            escape(number(m["after"], lang, 2) if m["after"] is not None else "—"),
-            f'<span class="move move--{m["move"]}">{ARROW[m["move"]]}</span> '
-            f'{escape(signed(m["delta"], lang, 2))}',
+            escape(title), escape(shown(m["before"])), escape(shown(m["after"])),
+            change_cell(m["move"], m["delta"], lang, digits),
         ])  # fmt: skip
     if not metric_rows:
         return ""
@@ -111,14 +140,15 @@ def _alarm_changes(comparison: dict, lang: str) -> str:
     )
 
 
-def compare_block(comparison: dict, other: dict, lang: str) -> str:
+def compare_block(comparison: dict, other: dict, record: dict, lang: str) -> str:
     """Deltas with arrows, statuses that changed, districts better or worse."""
     intro = t("brief_compare_with", lang, id=other["id"], when=local_stamp(other["taken_at"]))
     return (
         f'<section class="block compare"><h2>{escape(t("brief_compare", lang))}</h2>'
         f'<p class="compare-intro">{escape(intro)}</p>{_verdicts(comparison, lang)}'
         f"{_deltas(comparison, lang)}"
+        f'<p class="small">{escape(t("brief_compare_flow_note", lang))}</p>'
         f"<h3>{escape(t('brief_status_changes', lang))}</h3>{_status_changes(comparison, lang)}"
         f"{_alarm_changes(comparison, lang)}"
-        f"{_metric_changes(comparison, lang)}</section>"
+        f"{_metric_changes(comparison, record, lang)}</section>"
     )

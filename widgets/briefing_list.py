@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from ioc.i18n import t
 from ioc.i18n.format import local_stamp
 from ioc.model.snapshot import CITY_SCOPE, TRIGGERS, StoredSnapshot
-from widgets.briefing_pieces import mark
+from widgets.briefing_pieces import status_word
 from widgets.nav import other_lang, place_href, switch_href, switch_label
 
 
@@ -20,23 +20,30 @@ def frame(body: str, lang: str, title: str) -> str:
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{escape(title)} — IOC Cần Thơ</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<link rel="stylesheet" href="/assets/fonts.css">'
+        '<link rel="stylesheet" href="/assets/briefing/fonts.css">'
+        '<link rel="stylesheet" href="/assets/marks.css">'
         '<link rel="stylesheet" href="/assets/briefing/briefing.css"></head>'
         f'<body class="briefing-list"><main class="sheet">{body}</main></body></html>'
     )
 
 
-def top(lang: str, path: str = "/briefing", query: dict | None = None) -> str:
-    """The navigation bar: home, wall, briefing, the other language."""
+def top(lang: str, path: str = "/briefing", query: dict | None = None, demo: bool = False) -> str:
+    """The navigation bar: home, wall, briefing, the demo label when the data is simulated,
+    the other language."""
+    label = (
+        f'<span class="demo-label" role="note">{escape(t("demo_label", lang))}</span>'
+        if demo
+        else ""
+    )
     return (
-        '<nav class="top">'
+        '<header class="top-head"><nav class="top">'
         f'<a class="brand" href="{place_href("home", lang)}">IOC Cần Thơ</a>'
         f'<a href="{place_href("wall", lang)}">{escape(t("wall_link", lang))}</a>'
         f'<a href="{place_href("briefing", lang)}"><b>{escape(t("brief_nav", lang))}</b></a>'
-        '<span class="spacer"></span>'
+        f'<span class="spacer"></span>{label}'
         f'<a href="{escape(switch_href(path, lang, query))}" hreflang="{other_lang(lang)}">'
         f"{escape(switch_label(lang))}</a>"
-        "</nav>"
+        "</nav></header>"
     )
 
 
@@ -178,7 +185,7 @@ def _row(s: StoredSnapshot, names: Mapping[str, str], lang: str) -> str:
         f"<td>{escape(names.get(s.scope, s.scope))}</td>"
         f"<td>{escape(s.title)} "
         f"<small>({escape(t('brief_trigger_' + s.trigger, lang))})</small></td>"
-        f"<td>{mark(s.status)}{escape(t('status_' + s.status, lang))}</td>"
+        f"<td>{status_word(s.status, lang)}</td>"
         f"<td>{escape(by)}</td><td>{links}</td></tr>"
     )
 

@@ -9,25 +9,24 @@ from html import escape
 
 from ioc.i18n import t
 from ioc.i18n.format import local_stamp, number
+from widgets.mark import mark_html
 
 KPI_ORDER = ("traffic_flow", "traffic_speed", "wifi_up", "wifi_uptime",
              "backlog_pending", "backlog_overdue", "backlog_on_time")  # fmt: skip
 DIGITS = {"traffic_speed": 1, "wifi_uptime": 1}
 SHARE_DIGITS = 1
-ARROW = {"better": "▲", "worse": "▼", "same": "=", "changed": "≠", "unknown": "·"}
+ARROW = {"better": "▲", "worse": "▼", "same": "", "changed": "", "unknown": ""}
 
 
-def mark(status: str) -> str:
-    """The status square (its shape differs for stale and no data, not only its colour)."""
-    return f'<span class="mark mark--{escape(status)}" aria-hidden="true"></span>'
+def mark(status: str, lang: str) -> str:
+    """The status mark alone (the one shape per status of widgets/mark.py), its word
+    as its accessible name: for cells whose text already is the value."""
+    return mark_html(status, lang, False)
 
 
 def status_word(status: str, lang: str) -> str:
     """A status with its mark and word."""
-    return (
-        f'<span class="st st--{escape(status)}">{mark(status)}'
-        f"{escape(t(f'status_{status}', lang))}</span>"
-    )
+    return mark_html(status, lang)
 
 
 def kpi_value(key: str, kpi: dict | None, lang: str) -> str:
@@ -46,10 +45,31 @@ def kpi_unit(key: str, kpi: dict | None, lang: str) -> str:
 
 
 def share_text(key: str, kpi: dict | None, lang: str) -> str:
-    """The judged share under a count ("8,5 % quá hạn")."""
+    """The judged share under a count, saying of what and when ("99,8 % đúng hạn, của
+    hồ sơ giải quyết hôm nay")."""
     if not kpi or kpi.get("share") is None:
         return ""
-    return t(f"share_{key}", lang, pct=number(kpi["share"], lang, SHARE_DIGITS))
+    return t(f"brief_share_{key}", lang, pct=number(kpi["share"], lang, SHARE_DIGITS))
+
+
+def about_text(key: str, lang: str) -> str:
+    """What a KPI counts, over which period, and from which source."""
+    return t(f"brief_about_{key}", lang)
+
+
+# Units the shipped metric catalogue writes in Vietnamese only; a catalogue that gives
+# ``unit_en`` / ``unit_vi`` is used first.
+UNIT_KEYS = {"hồ sơ": "brief_unit_applications", "phản ánh": "brief_unit_reports",
+             "nhiệm vụ": "brief_unit_tasks"}  # fmt: skip
+
+
+def metric_unit(metric: dict, lang: str) -> str:
+    """A database metric's unit in the page's language."""
+    own = metric.get(f"unit_{lang}")
+    if own:
+        return str(own)
+    unit = str(metric.get("unit") or metric.get("unit_vi") or "")
+    return t(UNIT_KEYS[unit], lang) if unit in UNIT_KEYS else unit
 
 
 def thresholds_text(key: str, thresholds: dict | None, lang: str) -> str:
@@ -107,5 +127,5 @@ def alarm_text(alarm: dict, names: dict, lang: str, record: dict) -> str:
         value = number(alarm.get("value"), lang, SHARE_DIGITS if share else DIGITS.get(key, 0))
         unit = "%" if share else t(f"unit_{key}", lang)
         what = f"{t('kpi_' + key, lang)}: {value} {unit}"
-    status = "alarm" if alarm["kind"] == "offline" else alarm["status"]
-    return f"<li>{mark(status)}<b>{where}</b> — {escape(what)}</li>"
+    status = "offline" if alarm["kind"] == "offline" else alarm["status"]
+    return f"<li>{mark(status, lang)} <b>{where}</b> — {escape(what)}</li>"

@@ -100,6 +100,7 @@ class BriefingService:
             snap, self.kpis, scope=scope, taken_by=taken_by.strip(), trigger=trigger,
             title=title.strip(), note=note.strip(), header=self.header(),
             scheduled_for=scheduled_for, district=section,
+            simulated=self.settings.simulator_enabled,
         )  # fmt: skip
         text = canonical(record)
         row: store.NewSnapshot = {

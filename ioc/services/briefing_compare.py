@@ -17,6 +17,10 @@ from ioc.model.wall import CITY
 from ioc.services.kpis import KPI_FEEDS
 from ioc.status import SEVERITY
 
+# KPIs whose change is neither better nor worse, whatever direction the thresholds file
+# gives (it needs one to judge a threshold): more vehicles is not a better city.
+UNJUDGED = frozenset({"traffic_flow"})
+
 
 def judged(kpi: JsonDict | None) -> float | None:
     """The figure a KPI's thresholds judge: its share where it has one, else its value."""
@@ -136,7 +140,10 @@ def compare(newer: JsonDict, older: JsonDict) -> Comparison:
     record) and both statuses. An area is better or worse by its worst status
     first, then by how many of its KPIs moved each way.
     """
-    directions = {k: (t or {}).get("direction") for k, t in newer.get("thresholds", {}).items()}
+    directions = {
+        k: None if k in UNJUDGED else (t or {}).get("direction")
+        for k, t in newer.get("thresholds", {}).items()
+    }
     old_areas = {a["slug"]: a for a in [older["city"], *older["districts"]]}
     areas = [
         _area_change(area, old_areas[area["slug"]], directions)

@@ -71,8 +71,13 @@ def record_of(
     header: JsonDict,
     scheduled_for: datetime | None = None,
     district: JsonDict | None = None,
+    simulated: bool = False,
 ) -> JsonDict:
-    """The record of a wall snapshot: everything a briefing shows, as plain JSON."""
+    """The record of a wall snapshot: everything a briefing shows, as plain JSON.
+
+    ``simulated``: the figures came from the demo's simulator (the record says so, and
+    every page and PDF page of it carries the demo label).
+    """
     areas: Sequence[AreaState] = snap.districts
     if scope != CITY_SCOPE:
         area = snap.district(scope)
@@ -106,6 +111,7 @@ def record_of(
         "aps_down": [plain(a) for a in snap.aps_down if a["district"] in slugs],
         "metrics": [{**m.as_json(), "digits": m.metric.digits} for m in snap.metrics],
         "district": district,
+        "simulated": simulated,
     }
     statuses = [a.status for a in areas] + [m.status for m in snap.metrics]
     statuses += ["alarm" for a in areas if a.online is False]

@@ -127,7 +127,8 @@ def list_page(lang: str, *, flash_text: str = "", error: str = "", status: int =
               "to": query.until, "q": query.text}  # fmt: skip
     body = list_body(
         lang,
-        nav=top(lang, "/briefing", {k: v for k, v in args.items() if k != "lang"}),
+        nav=top(lang, "/briefing", {k: v for k, v in args.items() if k != "lang"},
+                demo=services.settings.simulator_enabled),
         notes=flashes(lang, flash_text, error, notices),
         forms=take + compare,
         filters=filters_form(lang, takeable, names, chosen),
