@@ -42,3 +42,25 @@ dagfuncs.iocDuration = function (value, lang) {
   if (m < 1440) return Math.floor(m / 60) + (vi ? " giờ " : " h ") + (m % 60) + (vi ? " phút" : " min");
   return Math.floor(m / 1440) + (vi ? " ngày " : " d ") + Math.floor((m % 1440) / 60) + (vi ? " giờ" : " h");
 };
+
+// Tab and Shift+Tab leave the grid instead of walking every cell or cycling the headers:
+// the grid is one stop in the page's tab order, and the arrows move inside it.
+dagfuncs.iocLeaveGrid = function (params) {
+  return false;
+};
+
+// Enter (or Space) on a focused cell that holds a source's link opens that source.
+document.addEventListener(
+  "keydown",
+  function (event) {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    var target = event.target;
+    if (!target || !target.classList || !target.classList.contains("ag-cell")) return;
+    var link = target.querySelector("a.source-link");
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    link.click();
+  },
+  true
+);

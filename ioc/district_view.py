@@ -52,6 +52,8 @@ class DistrictView:
     custom_from: str | None = None  # as typed in the URL (local time), for custom ranges
     custom_to: str | None = None
     notices: tuple[str, ...] = field(default=())
+    # False when the URL named no (usable) tab: the page then opens its worst tab.
+    tab_asked: bool = True
 
     @property
     def feed(self) -> str:
@@ -159,6 +161,7 @@ def parse_view(
     if lang_given not in (None, "") and lang_given != lang:
         bad("lang", lang_given)
     tab = _one(query, "tab")
+    tab_asked = tab in TABS
     if tab in (None, ""):
         tab = DEFAULT_TAB
     elif tab not in TABS:
@@ -206,5 +209,15 @@ def parse_view(
         bad("source", source)
         source = None
     return DistrictView(
-        slug, lang, tab, range_, since, until, source, custom_from, custom_to, tuple(notices)
+        slug,
+        lang,
+        tab,
+        range_,
+        since,
+        until,
+        source,
+        custom_from,
+        custom_to,
+        tuple(notices),
+        tab_asked,
     )

@@ -23,6 +23,7 @@ from ioc.services.container import Services, get_services
 from widgets.district_controls import range_caption, range_controls, tabs
 from widgets.district_header import kpi_cards
 from widgets.district_page import tab_body
+from widgets.mark import mark
 from widgets.nav import other_lang, place_href, switch_label
 
 HEADER_REFRESH_MS = 30_000
@@ -61,6 +62,7 @@ def district_layout(services: Services, view: DistrictView, scope: Scope) -> htm
         )
         return _refusal("forbidden_title", message, areas, scope, lang, code=403)
     report = services.district.report(view)
+    view = report.view  # the tab the page opens on, when the URL named none
     notices = list(view.notices)
     if report.source_missing:
         notices.append(t("source_missing", lang, source=view.source))
@@ -75,11 +77,7 @@ def district_layout(services: Services, view: DistrictView, scope: Scope) -> htm
                         [
                             html.H1(report.name(lang), id="district-name"),
                             html.Span(
-                                [
-                                    html.Span(className=f"mark mark--{report.status}"),
-                                    " ",
-                                    t(f"status_{report.status}", lang),
-                                ],
+                                mark(report.status, lang),
                                 className=f"district-status status--{report.status}",
                             ),
                         ],
@@ -89,7 +87,10 @@ def district_layout(services: Services, view: DistrictView, scope: Scope) -> htm
                 ],
                 className="district-header",
             ),  # fmt: skip
-            html.Div([tabs(view, lang), range_controls(view, lang)], className="controls"),
+            html.Div(
+                [tabs(view, lang, report.tab_status), range_controls(view, lang)],
+                className="controls",
+            ),  # fmt: skip
             html.Div(
                 [html.P(notice, className="notice") for notice in notices],
                 id="district-notices",

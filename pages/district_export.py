@@ -97,7 +97,7 @@ def district_csv(slug: str, key: str):
     if tab not in TABS and key not in SOURCE_TABLES:
         return _text(f"no such table: {key[:40]}", 404)
     if tab in TABS:
-        view = replace(view, tab=tab)
+        view = replace(view, tab=tab, tab_asked=True)
     report = services.district.report(view)
     if key in SOURCE_TABLES:
         if report.source is None:

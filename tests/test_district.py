@@ -152,7 +152,8 @@ def test_the_traffic_tab_lists_every_camera_with_its_figures_now_and_over_the_ra
     engine, district
 ):
     _history(engine, hours=2)
-    report = district.report(parse_view("ninh-kieu", {"range": "1h"}, now=NOW), NOW)
+    view = parse_view("ninh-kieu", {"tab": "traffic", "range": "1h"}, now=NOW)
+    report = district.report(view, NOW)
     cams = {row["source"]: row for row in report.tables["traffic_sources"].rows}
     assert set(cams) == {"cam-a", "cam-b"}  # another district's camera is not here
     assert cams["cam-a"]["flow"] == 40 and cams["cam-a"]["speed"] == 40.0

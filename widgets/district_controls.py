@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from dash import dcc, html
@@ -10,23 +11,24 @@ from ioc.clock import LOCAL_TZ
 from ioc.district_view import RANGES, TABS, DistrictView
 from ioc.i18n import t
 from ioc.i18n.format import local_stamp
+from widgets.mark import mark, mark_word
 
 
-def tabs(view: DistrictView, lang: str) -> html.Nav:
-    """The three tabs, as links: a tab is part of the URL."""
-    return html.Nav(
-        [
+def tabs(view: DistrictView, lang: str, statuses: Mapping[str, str]) -> html.Nav:
+    """The three tabs, as links (a tab is part of the URL), each with its worst status's mark."""
+    links = []
+    for tab in TABS:
+        status = statuses.get(tab, "no_data")
+        links.append(
             dcc.Link(
-                t(f"tab_{tab}", lang),
+                [mark(status, lang, word=False), html.Span(t(f"tab_{tab}", lang))],
                 href=view.href(tab=tab, source=None),
                 className="tab" + (" tab--on" if tab == view.tab else ""),
                 id=f"district-tab-{tab}",
+                title=f"{t(f'tab_{tab}', lang)}: {mark_word(status, lang)}",
             )
-            for tab in TABS
-        ],
-        className="tabs",
-        **{"aria-label": "tabs"},
-    )
+        )
+    return html.Nav(links, className="tabs", **{"aria-label": t("tabs_label", lang)})
 
 
 def range_controls(view: DistrictView, lang: str) -> html.Div:

@@ -11,6 +11,7 @@ from ioc.i18n import t
 from ioc.i18n.format import local_stamp, number, short_stamp
 from ioc.model.district import DistrictReport, HeaderKpi
 from ioc.model.wall import SHARE_KPIS
+from widgets.mark import mark
 
 KPI_DIGITS = {"traffic_speed": 1, "wifi_uptime": 1}
 
@@ -56,8 +57,7 @@ def kpi_card(kpi: HeaderKpi, lang: str, now: datetime) -> html.Div:
             html.Div(share, className="kpi-share") if share else None,
             html.Div(
                 [
-                    html.Span(className=f"mark mark--{kpi.status}", **{"aria-hidden": "true"}),
-                    html.Span(t(f"status_{kpi.status}", lang), className="kpi-word"),
+                    mark(kpi.status, lang),
                     html.Span(
                         f"· {t('as_of', lang)} {short_stamp(kpi.as_of, now)}" if kpi.as_of else "",
                         className="kpi-time",

@@ -11,6 +11,7 @@ from ioc.district_view import DistrictView
 from ioc.i18n import t
 from ioc.i18n.format import duration_text, local_stamp, number
 from ioc.model.district import Column, Table
+from widgets.mark import mark
 
 DIGITS = {"num1": 1, "num2": 2, "int": 0}
 
@@ -40,7 +41,7 @@ def _epoch_ms(value: datetime | None):
     return None if value is None else int(value.timestamp() * 1000)
 
 
-def grid(table: Table, view: DistrictView, lang: str, *, height: int = 520) -> dag.AgGrid:
+def grid(table: Table, view: DistrictView, lang: str, *, height: int = 520) -> html.Div:
     """A sortable, filterable grid; a source's name links to its detail (in the URL)."""
     defs = []
     for column in table.columns:
@@ -88,6 +89,11 @@ def grid(table: Table, view: DistrictView, lang: str, *, height: int = 520) -> d
             shown["href"] = view.href(source=row["source"])
             shown["selected"] = row["source"] == view.source
         rows.append(shown)
+    keys = html.P(t("grid_keys", lang), className="grid-keys", id=f"grid-{table.key}-keys")
+    return html.Div([keys, _ag_grid(table, rows, defs, lang, height)], className="grid-box")
+
+
+def _ag_grid(table: Table, rows: list[dict], defs: list[dict], lang: str, height: int):
     return dag.AgGrid(
         id=f"grid-{table.key}",
         rowData=rows,
@@ -96,7 +102,11 @@ def grid(table: Table, view: DistrictView, lang: str, *, height: int = 520) -> d
                        "autoHeaderHeight": True},
         dashGridOptions={
             "animateRows": False,
-            "suppressCellFocus": True,
+            # Keyboard: Tab enters the grid and Tab leaves it (one stop, as a table is);
+            # arrows move between cells, Enter on a name opens its source
+            # (assets/dashAgGridFunctions.js). Cells keep their focus for that.
+            "tabToNextCell": {"function": "iocLeaveGrid(params)"},
+            "tabToNextHeader": {"function": "iocLeaveGrid(params)"},
             "enableCellTextSelection": True,
             "domLayout": "normal" if len(rows) > 12 else "autoHeight",
             "localeText": {"noRowsToShow": t("no_data", lang)},
@@ -124,7 +134,7 @@ def html_table(table: Table, view: DistrictView, lang: str, *, limit: int | None
                 content = dcc.Link(text, href=view.href(source=row["source"]))
             elif column.kind in ("status", "state"):
                 status = row.get("status", row.get(column.key))
-                content = [html.Span(className=f"mark mark--{status}"), " ", text]
+                content = mark(str(status), lang, text=text)
             elif column.kind == "rank" and row.get("rank") is not None:
                 content = t("rank_of", lang, rank=row["rank"], of=row["of"])
             else:

@@ -127,6 +127,9 @@ class DistrictReport:
     tables: dict[str, Table] = field(default_factory=dict)
     source: SourceDetail | None = None
     source_missing: bool = False  # the URL named a source this district does not have
+    # Each tab's worst headline status (``tab_statuses``): shown on the tab, and the
+    # tab a page opens on when its URL names none.
+    tab_status: Mapping[str, Status] = field(default_factory=dict)
 
     def name(self, lang: str) -> str:
         """The district's name in a language."""
@@ -147,6 +150,7 @@ class DistrictReport:
             "status": self.status,
             "now": iso(self.now),
             "tab": view.tab,
+            "tab_status": dict(self.tab_status),
             "range": {"key": view.range, "since": iso(view.since), "until": iso(view.until)},
             "kpis": [k.as_json() for k in self.kpis],
             "tables": {key: table.as_json() for key, table in self.tables.items()},

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
 
 from ioc.areas import AreaCatalogue
 from ioc.config import Settings
-from ioc.district_view import DistrictView, parse_view
+from ioc.district_view import TAB_FEED, TABS, DistrictView, parse_view
 from ioc.model.district import DistrictReport, HeaderKpi, Table
 from ioc.model.wall import SHARE_KPIS, WallSnapshot
 from ioc.services.district_backlog import services_tables
@@ -38,6 +39,7 @@ from ioc.services.kpis import KpiCatalogue
 from ioc.services.live import Freshness
 from ioc.services.metrics import MetricsService
 from ioc.services.wall import WallService
+from ioc.status import Status, worst
 from ioc.store import queries
 from ioc.store.queries import StoreRow
 
@@ -81,13 +83,21 @@ class DistrictService:
         snap = self.wall.snapshot(now)
         state = snap.district(view.slug)
         kpis = tuple(header_kpis(snap, view.slug))
+        by_tab = tab_statuses(kpis)
+        if not view.tab_asked:
+            view = replace(view, tab=worst_tab(by_tab))
         if not tables:
             return DistrictReport(
                 view, now, area.name_vi, area.name_en, state.online if state else None,
                 state.online_since if state else None, state.status if state else "no_data", kpis,
+                tab_status=by_tab,
             )  # fmt: skip
         with self.engine.connect() as conn:
             rows = queries.latest_by_source(conn, district=view.slug)
+            if not view.tab_asked and view.source:  # a source named alone opens its own tab
+                feeds = {r.feed for r in rows if r.source == view.source}
+                tab = next((tab for tab in TABS if TAB_FEED[tab] in feeds), view.tab)
+                view = replace(view, tab=tab)
             mine = [r for r in rows if r.feed == view.feed]
             found = self._tab_tables(conn, view, now, mine)
             source = missing = None
@@ -108,6 +118,7 @@ class DistrictService:
             tables=found,
             source=source,
             source_missing=bool(missing),
+            tab_status=by_tab,
         )
 
     def _tab_tables(
@@ -121,6 +132,23 @@ class DistrictService:
         return services_tables(
             conn, view, now, mine, freshness=self.freshness, kpis=self.kpis, metrics=self.metrics
         )
+
+
+def tab_statuses(kpis: tuple[HeaderKpi, ...]) -> dict[str, Status]:
+    """Each tab's worst headline status: its feed's KPIs (traffic_…, wifi_…, backlog_…)."""
+    return {
+        tab: worst(k.status for k in kpis if k.key.startswith(TAB_FEED[tab] + "_")) for tab in TABS
+    }
+
+
+# Which tab a page opens on: the one that needs a look most; a tab with no data at
+# all is the last choice (nothing to explain there), the page's order breaks ties.
+OPEN_FIRST: dict[str, int] = {"alarm": 4, "warn": 3, "stale": 2, "ok": 1, "no_data": 0}
+
+
+def worst_tab(by_tab: dict[str, Status]) -> str:
+    """The tab to open when the URL names none: the worst status, then the page's order."""
+    return max(TABS, key=lambda tab: (OPEN_FIRST[by_tab.get(tab, "no_data")], -TABS.index(tab)))
 
 
 def header_kpis(snap: WallSnapshot, slug: str) -> Iterator[HeaderKpi]:
