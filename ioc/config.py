@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_AREAS_FILE = ROOT / "assets" / "geo" / "can-tho-districts.geojson"
 DEFAULT_KPIS_FILE = ROOT / "ioc" / "defaults" / "kpis.toml"
 DEFAULT_METRICS_FILE = ROOT / "ioc" / "defaults" / "metrics.toml"
+DEFAULT_ALARMS_FILE = ROOT / "ioc" / "defaults" / "alarms.toml"
 DEMO_WAREHOUSE = ROOT / "var" / "demo-warehouse.db"
 ENV_PREFIX = "IOC_"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -184,6 +185,18 @@ class Settings(BaseSettings):
     # keeps its own cache. A Redis outage never stops the wall: workers build locally.
     redis_url: str | None = None
 
+    # Alarms (docs/alarms.md): the rule file, how often the evaluator looks, how long
+    # closed alarms and their history are kept, the wall's flood limit (ISA-18.2: 10 new
+    # alarms in 10 minutes), and where transitions are sent (a webhook, e-mail over SMTP).
+    alarms_file: Path = DEFAULT_ALARMS_FILE
+    alarm_interval_ms: int = Field(1000, ge=200, le=60_000)
+    alarm_retention_days: float = Field(90, gt=0)
+    alarm_flood_count: int = Field(10, ge=1, le=10_000)
+    alarm_flood_minutes: int = Field(10, ge=1, le=1440)
+    alarm_webhook_url: str | None = Field(None, pattern=r"^https?://[^\s]{1,500}$")
+    smtp_url: str | None = None
+    smtp_from: str = Field("ioc@localhost", pattern=r"^[^@\s<>]{1,64}@[A-Za-z0-9.-]{1,190}$")
+
     @field_validator("briefing_times", mode="before")
     @classmethod
     def _briefing_times(cls, value: object) -> object:
@@ -289,7 +302,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "scope_header", "secret_key", "public_url", "oidc_client_id", "oidc_client_secret",
-        "prometheus_port", "prometheus_token",
+        "prometheus_port", "prometheus_token", "alarm_webhook_url", "smtp_url",
         mode="before",
     )  # fmt: skip
     @classmethod
@@ -301,7 +314,14 @@ class Settings(BaseSettings):
     def _no_metrics(cls, value: object) -> object:
         return None if value in ("", "none", "off") else value
 
-    @field_validator("areas_file", "kpis_file", "metrics_file", "mqtt_ca_file", "chromium")
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        return service_url(value, ("smtp", "smtps"))
+
+    @field_validator(
+        "areas_file", "kpis_file", "metrics_file", "mqtt_ca_file", "chromium", "alarms_file"
+    )
     @classmethod
     def _file_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():

@@ -359,3 +359,70 @@ app_secrets = Table(
     Column("name", String(64), primary_key=True),
     Column("value", String(200), nullable=False),
 )
+
+# Alarms (issue 15, docs/alarms.md). One row per alarm; ``open_key`` is its condition's
+# key while it is not closed and NULL after, so one condition has at most one open alarm,
+# whichever evaluator writes. Transitions are who did what, when and why.
+alarms = Table(
+    "alarms",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("open_key", String(200), nullable=True, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("district", String(64), nullable=True),  # NULL: city-wide
+    Column("subject", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("message_vi", String(300), nullable=False),
+    Column("message_en", String(300), nullable=False),
+    Column("raised_at", UTCDateTime(), nullable=False),
+    Column("cleared_at", UTCDateTime(), nullable=True),
+    Column("acked_by", String(120), nullable=True),
+    Column("acked_at", UTCDateTime(), nullable=True),
+    Column("ack_note", String(500), nullable=True),
+    Column("shelved_until", UTCDateTime(), nullable=True),
+    Column("shelved_by", String(120), nullable=True),
+    Column("shelve_reason", String(500), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_alarms_state", "state"),
+    Index("ix_alarms_raised_at", "raised_at"),
+)
+alarm_transitions = Table(
+    "alarm_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alarm_id", Integer, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_state", String(16), nullable=True),
+    Column("to_state", String(16), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("note", String(500), nullable=False, default=""),
+    Index("ix_alarm_transitions_alarm", "alarm_id", "id"),
+    Index("ix_alarm_transitions_at", "at"),
+)
+# Each attempt to deliver a transition (webhook, e-mail), newest kept (bounded).
+alarm_deliveries = Table(
+    "alarm_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("transition_id", Integer, nullable=False),
+    Column("channel", String(8), nullable=False),  # webhook, email
+    Column("target", String(300), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("outcome", String(8), nullable=False),  # sent, retry, failed, dropped
+    Column("detail", String(300), nullable=False, default=""),
+    Index("ix_alarm_deliveries_at", "at"),
+)
+# The single evaluator's lease (SQLite; PostgreSQL uses an advisory lock) and, per
+# lease, the newest transition handed to the notifiers (the outbox's cursor).
+alarm_lease = Table(
+    "alarm_lease",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("holder", String(120), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("cursor", Integer, nullable=False, default=0),
+)

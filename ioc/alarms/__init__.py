@@ -1,0 +1,1 @@
+"""Alarms: the rule file, the evaluator (``python -m ioc.alarms``), notifications."""
