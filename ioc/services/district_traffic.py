@@ -123,7 +123,8 @@ def _heatmap(view: DistrictView, since: datetime, hours: list[HourSums]) -> list
                 "date": local.date().isoformat(),
                 "hour": local.hour,
                 "speed": ratio(sums["speed_x_vehicles"], sums["vehicles"]) if sums else None,
-                "flow": ratio(sums["vehicles"], minutes) if sums else None,
+                # Each report's own rate (vehicles x 60 / interval_s): right for any interval.
+                "flow": ratio(sums["vehicles_per_min"], minutes) if sums else None,
             }
         )
         at += HOUR
