@@ -1,7 +1,7 @@
 """The all-in-one IOC dashboard, and the WSGI app for ``gunicorn app:server``.
 
 ``python app.py`` (what ``make run`` starts) runs the web app, one ingestor,
-the metric evaluator, the briefing schedule (IOC_BRIEFING_TIMES) and, with no
+the metric evaluator, the alarm evaluator, the briefing schedule (IOC_BRIEFING_TIMES) and, with no
 IOC_MQTT_URL, an embedded loopback broker and the simulator.
 ``gunicorn app:server`` only serves pages and the API: ingest runs elsewhere
 (``python -m feeds.ingest``), so N web workers never subscribe N times, and so
@@ -28,6 +28,7 @@ from feeds.ingest import Ingestor
 from feeds.mqtt import port_is_free
 from feeds.simulate import Simulator
 from ioc import telemetry
+from ioc.alarms.start import evaluator_for, load_rules_checked
 from ioc.api import feed_ages
 from ioc.bootstrap import (
     Prepared,
@@ -84,6 +85,7 @@ def web_checks(settings: Settings) -> None:
 def run_all_in_one(ready: Prepared) -> None:
     """Start broker (if none configured), ingestor, simulator and the web app."""
     settings, catalogue = ready.settings, ready.catalogue
+    rules = load_rules_checked(settings, ready.areas)  # before anything starts: one line
     start_demo_warehouse(settings)
     broker = None
     simulate = settings.simulator_enabled  # decided before the broker URL is filled in
@@ -119,6 +121,10 @@ def run_all_in_one(ready: Prepared) -> None:
         evaluator = MetricEvaluator(catalogue, services.engine, services.areas.slugs)
         evaluator.start()
         log.info("evaluating %d database metrics", len(catalogue.metrics))
+    assert ready.kpis is not None  # main() prepares them
+    alarm_evaluator = evaluator_for(settings, services.engine, services.areas, ready.kpis,
+                                    catalogue, rules)  # fmt: skip
+    alarm_evaluator.start()
     scheduler = scheduler_for(services)
     if scheduler is not None:
         scheduler.start()
@@ -153,6 +159,7 @@ def run_all_in_one(ready: Prepared) -> None:
             scheduler.stop()
         if evaluator is not None:
             evaluator.stop()
+        alarm_evaluator.stop()
         ingestor.stop()
         if broker is not None:
             broker.stop()

@@ -10,8 +10,9 @@ holds it to the request:
   its URL: refused here, before the route runs, when the slug is outside the scope),
   ``snapshot`` (bound to a stored snapshot's scope, which the briefing routes check),
   ``export`` and ``take`` (snapshots: ``Can.SNAPSHOT``) and ``admin``
-  (``Can.ADMINISTER``). An endpoint missing from the table is refused to all but an
-  unlimited administrator, and a test fails until it is classified;
+  (``Can.ADMINISTER``), ``act`` (acknowledge and shelve alarms: ``Can.ACKNOWLEDGE``;
+  the route checks the alarm's district). An endpoint missing from the table is
+  refused to all but an unlimited administrator, and a test fails until it is classified;
 - nobody known: a page sends to the sign-in page, the API answers 401;
 - a wall screen (its token) reaches ``/wall``, the shell's plumbing and the wall's
   own callbacks, nothing else; an API token reaches the API and the exports, no page;
@@ -44,6 +45,7 @@ from ioc.services.container import get_services
 PUBLIC, SHELL, CALLBACKS, FILTERED, DISTRICT, SNAPSHOT, EXPORT, TAKE, ADMIN = (
     "public", "shell", "callbacks", "filtered", "district", "snapshot", "export", "take", "admin"
 )  # fmt: skip
+ACT = "act"
 # Every endpoint of the app, by what it shows or does. Dash's own endpoints serve
 # code, the page shell and the callback graph: no district data, the pages' data
 # only flows through /_dash-update-component, that is through the callbacks below.
@@ -85,10 +87,19 @@ ENDPOINTS: dict[str, str] = {
     "auth.oidc_callback": PUBLIC,
     "admin.admin_page": ADMIN,
     "admin.admin_post": ADMIN,
+    # Alarms: lists show the viewer's districts only; one alarm outside them is a 404.
+    "alarms.alarms_page": FILTERED,
+    "alarms.alarm_page": FILTERED,
+    "alarms.alarm_ack": ACT,
+    "alarms.alarm_shelve": ACT,
+    "alarms_api.api_list": FILTERED,
+    "alarms_api.api_get": FILTERED,
+    "alarms_api.api_ack": ACT,
+    "alarms_api.api_shelve": ACT,
 }
 NEEDS = {SHELL: Can.READ, CALLBACKS: Can.READ, FILTERED: Can.READ, DISTRICT: Can.READ,
          SNAPSHOT: Can.READ, EXPORT: Can.SNAPSHOT, TAKE: Can.SNAPSHOT,
-         ADMIN: Can.ADMINISTER}  # fmt: skip
+         ADMIN: Can.ADMINISTER, ACT: Can.ACKNOWLEDGE}  # fmt: skip
 WALL_PATHS = frozenset({"/wall"})  # the only page a wall screen opens
 CHECKED = "_ioc_scope_checked"  # set on every callback and layout that passes the check
 SCREENS = "_ioc_for_screens"  # set on the callbacks a wall screen may call

@@ -24,6 +24,8 @@ from ioc.store.engine import make_engine, migrate
 from ioc.telemetry import HTTP_LATENCY
 from pages.account_bar import shell
 from pages.admin import admin
+from pages.alarms import alarms
+from pages.alarms_api import alarms_api
 from pages.auth import OPEN_WARNING, auth, warn_open
 from pages.briefing.routes import briefing
 from pages.district_export import export, page_status
@@ -77,6 +79,8 @@ def create_app(
     app.server.register_blueprint(auth)
     app.server.register_blueprint(admin)
     app.server.register_blueprint(briefing)
+    app.server.register_blueprint(alarms)
+    app.server.register_blueprint(alarms_api)
     app.server.register_blueprint(api)
     app.server.register_blueprint(export)
     app.server.after_request(page_status)

@@ -222,7 +222,10 @@ def test_alarms_survive_a_restart_and_are_not_raised_again(engine, areas, rules)
     again = _evaluator(engine, areas, rules)
     assert again.cycle(T0 + timedelta(seconds=30)).steps == ()
     [alarm] = _service(engine, areas).find(state="all")
-    assert alarm.state == "active_unacked" and len(_service(engine, areas).get(alarm.id).transitions) == 1
+    assert (
+        alarm.state == "active_unacked"
+        and len(_service(engine, areas).get(alarm.id).transitions) == 1
+    )
 
 
 def test_of_two_evaluators_exactly_one_evaluates_and_the_other_takes_over(engine, areas, rules):

@@ -9,8 +9,12 @@ hand from the issue's table of roles, not read from ``ioc/scope.py``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from ioc.model.alarm import Condition
+from ioc.store import alarms as alarm_rows
 from pages.web import create_app
 from tests.conftest import make_settings
 from tests.test_scope import _catalogue, _fill_store, call, leaked, text
@@ -27,6 +31,7 @@ READERS = ("leader", "district", "operator", "admin", "api_leader", "api_distric
 ALL_SEEING = ("leader", "operator", "admin", "api_leader")
 PEOPLE = HUMANS
 TAKERS = ("leader", "operator", "admin", "api_leader")  # a city snapshot: not a district's
+ACTORS = ("operator", "admin")  # acknowledge and shelve alarms
 ROUTES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "api.healthz": ("GET", "/healthz", EVERYONE),
     "api.ping": ("GET", "/api/v1/ping", EVERYONE),
@@ -49,6 +54,14 @@ ROUTES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "briefing.briefing_pdf": ("GET", "/briefing/{city}/export.pdf?probe=1", ()),  # below
     "briefing.briefing_take": ("POST", "/briefing", TAKERS),
     "briefing.api_take": ("POST", "/api/v1/snapshots", TAKERS),
+    "alarms.alarms_page": ("GET", "/alarms", READERS),
+    "alarms.alarm_page": ("GET", "/alarms/{alarm}", ALL_SEEING),  # a Cái Răng alarm
+    "alarms.alarm_ack": ("POST", "/alarms/{alarm}/ack", ACTORS),
+    "alarms.alarm_shelve": ("POST", "/alarms/{shelf}/shelve", ACTORS),
+    "alarms_api.api_list": ("GET", "/api/v1/alarms?state=all", READERS),
+    "alarms_api.api_get": ("GET", "/api/v1/alarms/{alarm}", ALL_SEEING),
+    "alarms_api.api_ack": ("POST", "/api/v1/alarms/{alarm}/ack", ACTORS),
+    "alarms_api.api_shelve": ("POST", "/api/v1/alarms/{shelf}/shelve", ACTORS),
     "admin.admin_page": ("GET", "/admin", ("admin",)),
     "admin.admin_post": ("POST", "/admin", ("admin",)),
     "auth.login": ("GET", "/login", EVERYONE),
@@ -118,6 +131,11 @@ def _ask(clients, who, method, url, ids):
         return client.post(url, data={"district": "city"}, headers={**headers, **ORIGIN})
     if url == "/login":
         return client.post(url, data={"name": "x", "password": "y" * 12}, headers=ORIGIN)
+    if url.startswith("/alarms/") and url.endswith("/shelve"):
+        return client.post(url, data={"minutes": "30", "reason": "test"},
+                           headers={**headers, **ORIGIN})  # fmt: skip
+    if url.startswith("/api/v1/alarms/") and url.endswith("/shelve"):
+        return client.post(url, json={"minutes": 30, "reason": "test"}, headers=headers)
     return client.post(url, json={"district": "city"}, headers=headers)
 
 
@@ -125,7 +143,19 @@ def _snapshots(app) -> dict[str, int]:
     briefing = app.server.extensions["ioc_services"].briefing
     city = briefing.take(scope="city", title="", note="", taken_by="t", trigger="manual")
     mine = briefing.take(scope="ninh-kieu", title="", note="", taken_by="t", trigger="manual")
-    return {"city": city.id, "mine": mine.id}
+    return {"city": city.id, "mine": mine.id, **_alarms(app)}
+
+
+def _alarms(app) -> dict[str, int]:
+    """Two open alarms in Cái Răng: one to acknowledge, one to shelve."""
+    engine = app.server.extensions["ioc_services"].engine
+    made = {}
+    with engine.begin() as conn:
+        for name, subject in (("alarm", "wifi"), ("shelf", "traffic")):
+            found = Condition(f"feed_stale:cai-rang:{subject}", "feed_stale", "cai-rang", subject,
+                              "high", "Cái Răng", "Cai Rang")  # fmt: skip
+            made[name] = alarm_rows.insert_alarm(conn, found, datetime.now(UTC))
+    return made
 
 
 def test_every_route_of_the_app_has_a_row_in_this_table(app):

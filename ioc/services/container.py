@@ -11,6 +11,7 @@ from ioc.areas import AreaCatalogue
 from ioc.config import Settings
 from ioc.model.metric import Catalogue
 from ioc.services.accounts import AccountService
+from ioc.services.alarms import AlarmService
 from ioc.services.briefing import BriefingService
 from ioc.services.district import DistrictService
 from ioc.services.kpis import KpiCatalogue, load_kpis
@@ -36,6 +37,7 @@ class Services:
     district: DistrictService
     briefing: BriefingService
     accounts: AccountService
+    alarms: AlarmService
 
     @classmethod
     def build(
@@ -69,6 +71,12 @@ class Services:
                 audit_days=settings.audit_retention_days,
                 session_hours=settings.session_hours,
             ),
+            AlarmService(
+                engine,
+                areas.slugs,
+                flood_count=settings.alarm_flood_count,
+                flood_minutes=settings.alarm_flood_minutes,
+            ),  # fmt: skip
         )
 
 
