@@ -45,7 +45,7 @@ def filters(lang: str, chosen: dict[str, str], places: Sequence[tuple[str, str]]
     """The filter form (GET): state, district, kind, severity."""
     anyone = [("", t("alarms_any", lang))]
     return (
-        '<form method="get" action="/alarms" class="form filters">'
+        '<form method="get" action="/alarms" class="filters">'
         f'<input type="hidden" name="lang" value="{escape(lang)}">'
         + _options("state", t("alarm_field_state", lang),
                    [("active", t("alarms_active", lang)), ("all", t("alarms_all", lang))],
