@@ -21,7 +21,9 @@ from types import FrameType
 
 import dash
 from flask import Flask
+from sqlalchemy import Engine
 
+from feeds.demo.backfill import Backfill, is_empty, wifi_every_for
 from feeds.demo.broker import EmbeddedBroker, choose_port
 from feeds.demo.warehouse import ensure_demo_warehouse
 from feeds.ingest import Ingestor
@@ -30,6 +32,7 @@ from feeds.simulate import Simulator
 from ioc import telemetry
 from ioc.alarms.start import evaluator_for, load_rules_checked
 from ioc.api import feed_ages
+from ioc.areas import AreaCatalogue
 from ioc.bootstrap import (
     Prepared,
     StartupError,
@@ -135,6 +138,7 @@ def run_all_in_one(ready: Prepared) -> None:
             log.info("no scheduled briefing snapshots; the retention of hand-taken ones runs")
     simulator = None
     if simulate:
+        start_backfill(settings, services.engine, services.areas)
         simulator = Simulator.from_settings(settings, services.areas, mqtt_url)
         simulator.start()
         log.info("simulator publishing demo feeds to %s", redact_url(mqtt_url))
@@ -179,6 +183,24 @@ def start_demo_warehouse(settings: Settings) -> None:
     """With the shipped demo catalogue, build the demo warehouse it reads (once a day at most)."""
     if settings.metrics_file is not None and settings.metrics_file == DEFAULT_METRICS_FILE:
         ensure_demo_warehouse(DEMO_WAREHOUSE, today=datetime.now(UTC).astimezone(LOCAL_TZ).date())
+
+
+def start_backfill(settings: Settings, engine: Engine, areas: AreaCatalogue) -> Backfill | None:
+    """On a first start of the demo (an empty store), write its past in the background.
+
+    Decided before the live simulator starts, so its first readings never make a
+    new store look used; the past ends at this minute, where the live feeds begin.
+    """
+    days = settings.sim_backfill_days
+    if not days or not is_empty(engine):
+        return None
+    until = datetime.now(UTC).replace(second=0, microsecond=0)
+    backfill = Backfill(
+        engine, areas.areas, days=days, until=until, scale=settings.sim_sources_scale,
+        wifi_every=wifi_every_for(settings.stale_factor, settings.wifi_interval_s),
+    )  # fmt: skip
+    backfill.start()
+    return backfill
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     simulate: bool | None = None
     sim_speedup: float = Field(1.0, gt=0, le=3600)
     sim_sources_scale: float = Field(1.0, gt=0, le=100)
+    # Days of demo history the all-in-one writes on a first start (empty store) when it
+    # runs the simulator; 0 turns it off (feeds/demo/backfill.py).
+    sim_backfill_days: float = Field(30.0, ge=0, le=92)
 
     # Freshness: a feed is stale with no reading within stale_factor x its
     # expected interval. Traffic sources state their own interval_s.

@@ -192,6 +192,12 @@ class Rejection:
     district: str | None = None
 
 
+def as_reading(district: str, feed: str, source: str, payload: Payload) -> Reading:
+    """The reading a valid payload becomes (what ``validate`` returns for it)."""
+    values = {name: getattr(payload, name) for name in VALUE_FIELDS[feed]}
+    return Reading(district, feed, source, payload.ts, values, payload.seq, payload.name)
+
+
 def topic_for(district: str, feed: str, source: str) -> str:
     """Build a reading topic."""
     return f"{TOPIC_PREFIX}/{district}/{feed}/{source}"

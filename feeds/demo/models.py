@@ -172,16 +172,20 @@ def poisson(rng: random.Random, lam: float) -> int:
 
 
 def traffic_payload(
-    src: Source, kind: str, local_dt: datetime, ts: datetime, rng: random.Random, seq: int = 0
-) -> TrafficPayload:
-    """Make one camera reading: fewer vehicles at night, slower when the road is full."""
+    src: Source, kind: str, local_dt: datetime, ts: datetime, rng: random.Random, seq: int = 0,
+    interval_s: int = TRAFFIC_INTERVAL_S,
+) -> TrafficPayload:  # fmt: skip
+    """Make one camera reading: fewer vehicles at night, slower when the road is full.
+
+    ``interval_s``: the counting interval; the backfill counts 10 minutes or an hour at once.
+    """
     level = traffic_level(local_dt, kind)
     occupancy = max(0.01, min(0.98, level * 0.85 + rng.gauss(0, 0.03)))
     free_flow = 45.0 if kind in URBAN_KINDS else 60.0
     speed = free_flow * (1 - 0.75 * occupancy**1.5) * rng.uniform(0.9, 1.1)
-    vehicles = poisson(rng, level * src.size * TRAFFIC_INTERVAL_S / 60)
+    vehicles = poisson(rng, level * src.size * interval_s / 60)
     return TrafficPayload(
-        ts=ts, seq=seq, name=src.name, vehicles=vehicles, interval_s=TRAFFIC_INTERVAL_S,
+        ts=ts, seq=seq, name=src.name, vehicles=vehicles, interval_s=interval_s,
         speed_kmh=round(speed, 1), occupancy=round(occupancy, 3),
     )  # fmt: skip
 
@@ -202,11 +206,19 @@ def wifi_start(t: float, rng: random.Random) -> WifiState:
 
 
 def wifi_step(state: WifiState, t: float, dt: float, rng: random.Random) -> WifiState:
-    """Advance an access point by dt seconds: rare outages of minutes to an hour."""
+    """Advance an access point by dt seconds: rare outages of minutes to an hour.
+
+    An outage starts somewhere in the step; one that began and ended between two
+    reports is not seen (the backfill steps 10 minutes or an hour at a time), so
+    about DOWN_SHARE of the reports say "down" whatever the step.
+    """
     if not state.up and t >= state.back_at:
         state.up = True
     elif state.up and rng.random() < 1 - math.exp(-dt / MEAN_UP_S):
-        state.up, state.back_at = False, t + min(3600.0, max(120.0, rng.expovariate(1 / 1200)))
+        began = t - rng.uniform(0, min(dt, 3600.0))
+        back_at = began + min(3600.0, max(120.0, rng.expovariate(1 / 1200)))
+        if back_at > t:
+            state.up, state.back_at = False, back_at
     return state
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Row, case, func, select, text
+from sqlalchemy import ColumnElement, Connection, Row, case, func, literal, select, text
 
 from ioc.store.engine import driver_cursor
 from ioc.store.schema import (
@@ -129,6 +129,14 @@ def wifi_history(conn: Connection, *, district: str, since: datetime) -> list[St
         .order_by(readings.c.source, readings.c.ts)
     )
     return list(conn.execute(query))
+
+
+def has_history(conn: Connection) -> bool:
+    """Whether the store holds any source's reading or any hourly rollup (not a first start)."""
+    for table in (latest, rollups_hour):
+        if conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None:
+            return True
+    return False
 
 
 def count_readings(conn: Connection) -> int:
