@@ -15,6 +15,7 @@ import pytest
 from feeds.demo.warehouse import SOURCE, build_demo_warehouse
 from ioc.areas import load_areas
 from ioc.config import DEFAULT_AREAS_FILE, ROOT
+from ioc.metrics.catalogue import MetricCatalogueError, load_catalogue
 
 TODAY = date(2026, 11, 23)
 CATALOGUE = tomllib.loads((ROOT / "ioc" / "defaults" / "metrics.toml").read_text("utf-8"))
@@ -211,3 +212,44 @@ def test_every_metric_runs_on_the_demo_warehouse(warehouse: Path, metric: dict) 
     else:
         assert len(rows) == 1
     assert all(isinstance(row["value"], Real) for row in rows)
+
+
+VIETNAMESE_UNITS = ("hồ sơ", "nhiệm vụ", "phản ánh", "chỉ tiêu", "điểm")
+
+
+def test_every_shipped_unit_is_translated() -> None:
+    catalogue = load_catalogue(ROOT / "ioc" / "defaults" / "metrics.toml", root=ROOT)
+    for metric in catalogue.metrics:
+        english = metric.unit_in("en")
+        assert english and not any(word in english for word in VIETNAMESE_UNITS), metric.id
+        assert metric.unit_in("vi") == metric.unit
+    pending = catalogue.get("pending_now_by_district")
+    assert pending is not None
+    assert (pending.unit_in("vi"), pending.unit_in("en")) == ("hồ sơ", "applications")
+
+
+OLD_FILE = """
+[databases.w]
+url = "sqlite:///var/w.db"
+[[metrics]]
+id = "tasks_done"
+title_vi = "Nhiệm vụ hoàn thành"
+title_en = "Tasks done"
+database = "w"
+sql = "SELECT 1 AS value"
+direction = "higher"
+{units}
+"""
+
+
+def test_an_operators_file_with_the_old_unit_key_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.toml"
+    path.write_text(OLD_FILE.format(units='unit = "nhiệm vụ"'), "utf-8")
+    metric = load_catalogue(path, root=tmp_path).metrics[0]
+    assert (metric.unit_in("vi"), metric.unit_in("en")) == ("nhiệm vụ", "nhiệm vụ")
+    path.write_text(OLD_FILE.format(units='unit = "nhiệm vụ"\nunit_en = "tasks"'), "utf-8")
+    metric = load_catalogue(path, root=tmp_path).metrics[0]
+    assert (metric.unit_in("vi"), metric.unit_in("en")) == ("nhiệm vụ", "tasks")
+    path.write_text(OLD_FILE.format(units='unit = "a"\nunit_vi = "b"'), "utf-8")
+    with pytest.raises(MetricCatalogueError, match="both unit and unit_vi"):
+        load_catalogue(path, root=tmp_path)

@@ -43,8 +43,8 @@ WRITING = re.compile(
 SUPPORTED_DRIVERS = frozenset({("sqlite", "pysqlite"), ("postgresql", "psycopg")})
 METRIC_KEYS = frozenset(
     {
-        "id", "title_vi", "title_en", "database", "sql", "unit", "digits", "direction", "target",
-        "warn", "alarm", "refresh_s", "window_days", "by_district", "demo",
+        "id", "title_vi", "title_en", "database", "sql", "unit", "unit_vi", "unit_en", "digits",
+        "direction", "target", "warn", "alarm", "refresh_s", "window_days", "by_district", "demo",
     }
 )  # fmt: skip
 DATABASE_KEYS = frozenset({"url", "url_env", "timeout_s"})
@@ -155,11 +155,29 @@ def _metric(path: Path, index: int, table: object, databases: dict[str, Database
     for flag in ("by_district", "demo"):
         if not isinstance(table.get(flag, False), bool):
             raise MetricCatalogueError(f"{where} {flag} must be true or false")
+    unit_vi, unit_en = _units(where, table)
     return Metric(
         metric_id, table["title_vi"], table["title_en"], table["database"], sql, thresholds,
-        refresh, str(table.get("unit", "")), digits, window, table.get("by_district", False),
-        table.get("demo", False),
+        refresh, unit_vi, digits, window, table.get("by_district", False),
+        table.get("demo", False), unit_en,
     )  # fmt: skip
+
+
+def _units(where: str, table: dict[str, Any]) -> tuple[str, str]:
+    """The unit in Vietnamese and English: ``unit_vi``/``unit_en``, or the older ``unit``.
+
+    A catalogue written before units were translated keeps loading: its ``unit``
+    is the Vietnamese unit, and English pages show it too until ``unit_en`` is set.
+    """
+    if "unit" in table and "unit_vi" in table:
+        raise MetricCatalogueError(f"{where} has both unit and unit_vi; keep unit_vi")
+    units = []
+    for key in ("unit_vi" if "unit_vi" in table else "unit", "unit_en"):
+        value = table.get(key, "")
+        if not isinstance(value, str) or len(value) > 40:
+            raise MetricCatalogueError(f"{where} {key} must be text of at most 40 characters")
+        units.append(value)
+    return units[0], units[1]
 
 
 def reading_fault(sql: str) -> str | None:

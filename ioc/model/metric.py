@@ -41,10 +41,15 @@ class Metric:
     window_days: int = 30
     by_district: bool = False
     demo: bool = False
+    unit_en: str = ""  # the English unit; ``unit`` is the Vietnamese one
 
     def title(self, lang: str) -> str:
         """Return the title in a language."""
         return self.title_vi if lang == "vi" else self.title_en
+
+    def unit_in(self, lang: str) -> str:
+        """Return the unit in a language (English falls back to the Vietnamese unit)."""
+        return self.unit_en or self.unit if lang == "en" else self.unit
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class MetricView:
             "id": metric.id,
             "title": {"vi": metric.title_vi, "en": metric.title_en},
             "unit": metric.unit,
+            "units": {"vi": metric.unit, "en": metric.unit_in("en")},
             "by_district": metric.by_district,
             "value": self.value,
             "status": self.status,
