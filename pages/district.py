@@ -87,39 +87,43 @@ def district_layout(services: Services, view: DistrictView, scope: Scope) -> htm
                 ],
                 className="district-header",
             ),  # fmt: skip
-            html.Div(
-                [tabs(view, lang, report.tab_status), range_controls(view, lang)],
-                className="controls",
-            ),  # fmt: skip
-            html.Div(
-                [html.P(notice, className="notice") for notice in notices],
-                id="district-notices",
-                role="status",
-            ),
-            html.Div(
+            html.Main(
                 [
-                    html.Span(range_caption(view, lang), id="district-range-caption"),
-                    dcc.Link(
-                        t("refresh", lang), href=view.href(), className="refresh-link", refresh=True
+                    html.Div(
+                        [tabs(view, lang, report.tab_status), range_controls(view, lang)],
+                        className="controls",
                     ),
-                    html.A(
-                        t("json", lang),
-                        className="json-link",
-                        href=view.path_with(f"/api/v1/districts/{view.slug}/report"),
+                    html.Div(
+                        [html.P(notice, className="notice") for notice in notices],
+                        id="district-notices",
+                        role="status",
+                    ),
+                    _caption(view, lang),
+                    html.Div(
+                        tab_body(report, lang, services.wall.kpis.thresholds, areas),
+                        id="district-body",
+                        className=f"tab-body tab-body--{view.tab}",
                     ),
                 ],
-                className="range-caption",
             ),  # fmt: skip
-            html.Main(
-                tab_body(report, lang, services.wall.kpis.thresholds),
-                id="district-body",
-                className=f"tab-body tab-body--{view.tab}",
-            ),
         ],
         className="district-page",
         lang=lang,
         **{"data-district": view.slug, "data-tab": view.tab, "data-range": view.range},
     )
+
+
+def _caption(view: DistrictView, lang: str) -> html.Div:
+    """The range shown, a refresh link and the JSON of the same view."""
+    return html.Div(
+        [
+            html.Span(range_caption(view, lang), id="district-range-caption"),
+            dcc.Link(t("refresh", lang), href=view.href(), className="refresh-link", refresh=True),
+            html.A(t("json", lang), className="json-link",
+                   href=view.path_with(f"/api/v1/districts/{view.slug}/report")),
+        ],
+        className="range-caption",
+    )  # fmt: skip
 
 
 def _top_bar(view: DistrictView, lang: str, demo: bool) -> html.Nav:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dash import dcc, html
 
@@ -11,6 +11,7 @@ from ioc.district_view import DistrictView
 from ioc.i18n import t
 from ioc.i18n.format import duration_text, number
 from ioc.model.district import Table
+from widgets.district_axes import SEPARATORS, date_axis, graph_locale, limit_lines, share_range
 from widgets.theme import GRAPH_CONFIG, STATUS_COLOURS
 
 # Light-theme chart colours (the wall's dark palette stays on the wall).
@@ -19,6 +20,8 @@ LIGHT_MUTED = "#5b6579"
 LIGHT_GRID = "#e3e7ef"
 SERIES = {"a": "#1f5fbf", "b": "#d9480f", "c": "#2b8a3e", "d": "#7048e8"}
 DESK_FONT = "Be Vietnam Pro, Noto Sans, DejaVu Sans, sans-serif"
+# Intake is counted per hour up to this span, per local day beyond (ioc.services.district_backlog).
+INTAKE_HOURLY = timedelta(hours=48)
 DESK_GRAPH_CONFIG = {
     **GRAPH_CONFIG,
     "staticPlot": False,
@@ -27,19 +30,21 @@ DESK_GRAPH_CONFIG = {
 }
 
 
-def _layout(**extra) -> dict:
+def _layout(lang: str, **extra) -> dict:
     layout = {
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "font": {"family": DESK_FONT, "size": 14, "color": LIGHT_INK},
-        "margin": {"l": 56, "r": 56, "t": 16, "b": 48},
+        "separators": SEPARATORS.get(lang, SEPARATORS["en"]),
+        "margin": {"l": 56, "r": 24, "t": 16, "b": 48},
         "hovermode": "x unified",
         "dragmode": False,
         "legend": {"orientation": "h", "y": 1.12, "x": 0},
-        "xaxis": {"gridcolor": LIGHT_GRID, "linecolor": LIGHT_GRID, "type": "date"},
-        "yaxis": {"gridcolor": LIGHT_GRID, "zeroline": False, "rangemode": "tozero"},
+        "xaxis": date_axis(gridcolor=LIGHT_GRID, linecolor=LIGHT_GRID),
+        "yaxis": {"gridcolor": LIGHT_GRID, "zeroline": False, "rangemode": "tozero",
+                  "automargin": True},
         "uirevision": "district",
-    }
+    }  # fmt: skip
     layout.update(extra)
     return layout
 
@@ -48,20 +53,28 @@ def _local(ts: datetime) -> str:
     return ts.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _graph(component_id: str, figure: dict, height: int = 320) -> dcc.Graph:
+def _graph(component_id: str, figure: dict, lang: str, height: int = 320) -> dcc.Graph:
     return dcc.Graph(
-        id=component_id, figure=figure, config=DESK_GRAPH_CONFIG, style={"height": f"{height}px"}
+        id=component_id,
+        figure=figure,
+        config={**DESK_GRAPH_CONFIG, **graph_locale(lang)},
+        style={"height": f"{height}px"},
     )
 
 
 def line_chart(
     component_id: str, rows: list[dict], lines: list[tuple[str, str, str, str]], lang: str,
-    *, second_axis: bool = False, shape: str = "linear", mode: str = "lines",
+    *, shape: str = "linear", mode: str = "lines",
     span: tuple[datetime, datetime] | None = None,
+    limits: tuple[float | None, float | None] | None = None,
 ) -> dcc.Graph:  # fmt: skip
-    """Lines over time from series rows: (key, label key, colour, axis) per line.
+    """Lines over time from series rows: (key, label key, colour, panel) per line.
 
+    Lines on panel "y2" are drawn in a second panel under the first, with its own
+    axis (two measures, two scales, round ticks each), sharing the time axis.
     ``span``: the range shown on the time axis (the view's), however little data there is.
+    ``limits``: (warn, alarm) of a share in %: the axis starts near the data, not at 0,
+    and both limits are drawn as lines.
     """
     x = [_local(row["time"]) for row in rows]
     traces = []
@@ -80,37 +93,63 @@ def line_chart(
                 "connectgaps": False,
             }
         )
-    extra = {}
+    xaxis = date_axis(gridcolor=LIGHT_GRID, linecolor=LIGHT_GRID)
     if span is not None:
-        extra["xaxis"] = {"gridcolor": LIGHT_GRID, "linecolor": LIGHT_GRID, "type": "date",
-                          "range": [_local(span[0]), _local(span[1])]}  # fmt: skip
-    if second_axis:
-        extra["yaxis2"] = {
-            "overlaying": "y",
-            "side": "right",
-            "showgrid": False,
-            "rangemode": "tozero",
-            "title": {"text": t(lines[-1][1], lang)},
-        }
+        xaxis["range"] = [_local(span[0]), _local(span[1])]
+    extra: dict = {"xaxis": xaxis}
+    height = 320
+    if any(axis == "y2" for *_x, axis in lines):
+        first = next(label for _k, label, _c, axis in lines if axis == "y")
+        second = next(label for _k, label, _c, axis in lines if axis == "y2")
+        xaxis["anchor"] = "y2"
         extra["yaxis"] = {
+            "domain": [0.56, 1],
             "gridcolor": LIGHT_GRID,
             "zeroline": False,
             "rangemode": "tozero",
-            "title": {"text": t(lines[0][1], lang)},
+            "automargin": True,
+            "title": {"text": t(first, lang)},
         }
-    return _graph(component_id, {"data": traces, "layout": _layout(**extra)})
+        extra["yaxis2"] = {"domain": [0, 0.44], "gridcolor": LIGHT_GRID, "zeroline": False,
+                           "rangemode": "tozero", "automargin": True,
+                           "title": {"text": t(second, lang)}}  # fmt: skip
+        height = 420
+    if limits is not None:
+        values = [row.get(key) for row in rows for key, *_r in lines]
+        extra["yaxis"] = {
+            "gridcolor": LIGHT_GRID,
+            "zeroline": False,
+            "automargin": True,
+            "range": share_range(values, list(limits)),
+            "ticksuffix": " %",
+        }
+        extra["shapes"], extra["annotations"] = limit_lines(lang, *limits)  # fmt: skip
+    return _graph(component_id, {"data": traces, "layout": _layout(lang, **extra)}, lang, height)
 
 
-def intake_chart(rows: list[dict], lang: str) -> dcc.Graph:
-    """Received and resolved per period, as grouped bars."""
+def intake_chart(rows: list[dict], view: DistrictView, lang: str) -> dcc.Graph:
+    """Received and resolved per period (hour or local day), side by side within it.
+
+    The time axis covers the view's range and each bar its own period, so one
+    hour of data is one narrow pair of bars, not a bar across the chart.
+    """
+    period = timedelta(hours=1) if view.span <= INTAKE_HOURLY else timedelta(days=1)
+    width = period.total_seconds() * 1000 * 0.42
     x = [_local(row["period"]) for row in rows]
     traces = [
-        {"type": "bar", "name": t("col_received", lang), "x": x,
-         "y": [row["received"] for row in rows], "marker": {"color": SERIES["a"]}},
-        {"type": "bar", "name": t("col_resolved", lang), "x": x,
-         "y": [row["resolved"] for row in rows], "marker": {"color": SERIES["c"]}},
+        {"type": "bar", "name": t("col_received", lang), "x": x, "width": width,
+         "offset": width * 0.1, "y": [row["received"] for row in rows],
+         "marker": {"color": SERIES["a"]}},
+        {"type": "bar", "name": t("col_resolved", lang), "x": x, "width": width,
+         "offset": width * 1.15, "y": [row["resolved"] for row in rows],
+         "marker": {"color": SERIES["c"]}},
     ]  # fmt: skip
-    return _graph("district-intake", {"data": traces, "layout": _layout(barmode="group")})
+    layout = _layout(
+        lang, barmode="overlay", hovermode="x",
+        xaxis=date_axis(gridcolor=LIGHT_GRID, linecolor=LIGHT_GRID,
+                        range=[_local(view.since), _local(view.until)]),
+    )  # fmt: skip
+    return _graph("district-intake", {"data": traces, "layout": layout}, lang)
 
 
 def outage_chart(table: Table, view: DistrictView, lang: str, limit: int = 25) -> dcc.Graph:
@@ -137,16 +176,16 @@ def outage_chart(table: Table, view: DistrictView, lang: str, limit: int = 25) -
         "name": t("outage_timeline", lang),
     }
     layout = _layout(
+        lang,
         hovermode="closest",
         showlegend=False,
-        margin={"l": 200, "r": 24, "t": 16, "b": 48},
-        xaxis={"type": "date", "range": [_local(view.since), _local(view.until)],
-               "gridcolor": LIGHT_GRID},
+        margin={"l": 24, "r": 24, "t": 16, "b": 48},
+        xaxis=date_axis(range=[_local(view.since), _local(view.until)], gridcolor=LIGHT_GRID),
         yaxis={"type": "category", "autorange": "reversed", "gridcolor": LIGHT_GRID,
-               "categoryorder": "array", "categoryarray": names},
+               "categoryorder": "array", "categoryarray": names, "automargin": True},
     )  # fmt: skip
     height = max(160, 34 * len(names) + 80)
-    return _graph("district-outages", {"data": [trace], "layout": layout}, height)
+    return _graph("district-outages", {"data": [trace], "layout": layout}, lang, height)
 
 
 def _heat_colour(speed: float | None, warn: float, alarm: float) -> str:

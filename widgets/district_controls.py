@@ -60,6 +60,7 @@ def range_controls(view: DistrictView, lang: str) -> html.Div:
             dcc.Location(id="district-nav", refresh="callback-nav"),
         ],
         className="range-form",
+        **{"data-dates-label": t("range_custom", lang)},
     )  # fmt: skip
     return html.Div(
         [html.Span(t("range_label", lang), className="range-label"), *links, form],
@@ -85,7 +86,7 @@ def csv_link(view: DistrictView, key: str, lang: str) -> html.A:
 
 def panel(title: str, body, view: DistrictView, lang: str, key: str | None = None, extra=None):
     """A titled box with its CSV link."""
-    head = [html.H3(title)]
+    head = [html.H2(title)]
     if extra:
         head.append(html.Span(extra, className="dpanel-note"))
     if key:

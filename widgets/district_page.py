@@ -11,14 +11,17 @@ from datetime import datetime
 
 from dash import dcc, html
 
+from ioc.areas import AreaCatalogue
 from ioc.district_view import DistrictView
 from ioc.i18n import t
 from ioc.i18n.format import local_stamp, number
 from ioc.model.district import DistrictReport, SourceDetail
 from widgets.district_charts import SERIES, heatmap, intake_chart, line_chart, outage_chart
 from widgets.district_controls import csv_link, panel
+from widgets.district_sources_map import sources_map
 from widgets.district_tables import grid, html_table
 
+# Flow and speed in two panels, one scale each, over one time axis.
 FLOW_SPEED = [("flow", "col_flow", SERIES["a"], "y"), ("speed", "col_speed", SERIES["b"], "y2")]
 HISTORY_LINES = {
     "traffic": FLOW_SPEED,
@@ -72,7 +75,6 @@ def source_panel(detail: SourceDetail, view: DistrictView, lang: str) -> html.Se
                                       csv_link(view, "source_history", lang)],
                                      className="dpanel-head"),
                             line_chart("source-history", history_rows, lines, lang,
-                                       second_axis=len({a for *_x, a in lines}) > 1,
                                        span=(view.since, view.until)),
                         ],
                         className="source-history",
@@ -91,8 +93,15 @@ def source_panel(detail: SourceDetail, view: DistrictView, lang: str) -> html.Se
 # --- the tabs ------------------------------------------------------------------------------
 
 
-def traffic_tab(report: DistrictReport, lang: str, thresholds) -> list:
-    """Series, heat map, slowest cameras and the grid of every camera."""
+def map_panel(report: DistrictReport, areas: AreaCatalogue, key: str, lang: str):
+    """The tab's sources on the district's outline, coloured and shaped by status."""
+    rows = report.tables[key].rows
+    body = sources_map(areas, rows, report.positions, report.view, lang)
+    return panel(t(f"map_title_{report.view.tab}", lang), body, report.view, lang)
+
+
+def traffic_tab(report: DistrictReport, lang: str, thresholds, areas: AreaCatalogue) -> list:
+    """Cameras on the map, slowest cameras, series, heat map and the grid of every camera."""
     view, tables = report.view, report.tables
     series = tables["traffic_series"]
     heat = tables["traffic_heatmap"]
@@ -104,15 +113,16 @@ def traffic_tab(report: DistrictReport, lang: str, thresholds) -> list:
     return [
         html.Div(
             [
-                panel(t("flow_speed_over_time", lang), line_chart(
-                    "district-traffic-series", series.rows,
-                    FLOW_SPEED, lang, second_axis=True, span=(view.since, view.until)),
-                    view, lang, "traffic_series"),
+                map_panel(report, areas, "traffic_sources", lang),
                 panel(t("worst_sources", lang), html_table(tables["traffic_worst"], view, lang),
                       view, lang, "traffic_worst"),
             ],
             className="row-2",
         ),
+        panel(t("flow_speed_over_time", lang), line_chart(
+            "district-traffic-series", series.rows,
+            FLOW_SPEED, lang, span=(view.since, view.until)),
+            view, lang, "traffic_series"),
         panel(t("heatmap_title", lang), heatmap(heat, lang, warn=warn, alarm=alarm), view, lang,
               "traffic_heatmap", extra=t("heatmap_period", lang, days=days, since=first)),
         panel(t("all_cameras", lang), grid(tables["traffic_sources"], view, lang), view, lang,
@@ -120,9 +130,11 @@ def traffic_tab(report: DistrictReport, lang: str, thresholds) -> list:
     ]  # fmt: skip
 
 
-def wifi_tab(report: DistrictReport, lang: str, thresholds) -> list:
-    """Down now, outage timeline, uptime over time, and the grid of every access point."""
+def wifi_tab(report: DistrictReport, lang: str, thresholds, areas: AreaCatalogue) -> list:
+    """Access points on the map, down now, uptime, outages, and the grid of every one."""
     view, tables = report.view, report.tables
+    uptime = thresholds.get("wifi_uptime")
+    limits = (uptime.warn, uptime.alarm) if uptime else None
     down = tables["wifi_down"]
     outages = tables["wifi_outages"]
     aps = len({row["source"] for row in outages.rows})
@@ -140,21 +152,22 @@ def wifi_tab(report: DistrictReport, lang: str, thresholds) -> list:
     return [
         html.Div(
             [
+                map_panel(report, areas, "wifi_aps", lang),
                 panel(t("down_now", lang), down_body, view, lang, "wifi_down"),
-                panel(t("uptime_over_time", lang), line_chart(
-                    "district-wifi-series", tables["wifi_series"].rows,
-                    [("up_pct", "col_up_pct", SERIES["c"], "y")], lang,
-                    span=(view.since, view.until)), view, lang, "wifi_series"),
             ],
             className="row-2",
         ),
+        panel(t("uptime_over_time", lang), line_chart(
+            "district-wifi-series", tables["wifi_series"].rows,
+            [("up_pct", "col_up_pct", SERIES["c"], "y")], lang,
+            span=(view.since, view.until), limits=limits), view, lang, "wifi_series"),
         panel(t("outage_timeline", lang), timeline, view, lang, "wifi_outages",
               extra=t("outage_count", lang, count=len(outages.rows), aps=aps)),
         panel(t("all_aps", lang), grid(tables["wifi_aps"], view, lang), view, lang, "wifi_aps"),
     ]  # fmt: skip
 
 
-def services_tab(report: DistrictReport, lang: str, thresholds) -> list:
+def services_tab(report: DistrictReport, lang: str, thresholds, areas: AreaCatalogue) -> list:
     """Desks and channels, pending over time, intake against resolution, database metrics."""
     view, tables = report.view, report.tables
     metrics = tables["services_metrics"]
@@ -168,17 +181,18 @@ def services_tab(report: DistrictReport, lang: str, thresholds) -> list:
               view, lang, "services_desks"),
         html.Div(
             [
-                panel(t("pending_over_time", lang), line_chart(
-                    "district-pending", tables["services_series"].rows,
-                    [("pending", "col_pending", SERIES["a"], "y"),
-                     ("overdue", "col_overdue", SERIES["b"], "y")], lang, shape="hv",
-                    span=(view.since, view.until)),
-                    view, lang, "services_series"),
+                map_panel(report, areas, "services_desks", lang),
                 panel(t("intake_over_time", lang), intake_chart(tables["services_intake"].rows,
-                      lang), view, lang, "services_intake"),
+                      view, lang), view, lang, "services_intake"),
             ],
             className="row-2",
         ),
+        panel(t("pending_over_time", lang), line_chart(
+            "district-pending", tables["services_series"].rows,
+            [("pending", "col_pending", SERIES["a"], "y"),
+             ("overdue", "col_overdue", SERIES["b"], "y")], lang, shape="hv",
+            span=(view.since, view.until)),
+            view, lang, "services_series"),
         panel(t("district_metrics", lang, name=report.name(lang)), metrics_body, view, lang,
               "services_metrics"),
     ]  # fmt: skip
@@ -187,9 +201,9 @@ def services_tab(report: DistrictReport, lang: str, thresholds) -> list:
 TAB_BUILDERS = {"traffic": traffic_tab, "wifi": wifi_tab, "services": services_tab}
 
 
-def tab_body(report: DistrictReport, lang: str, thresholds) -> list:
+def tab_body(report: DistrictReport, lang: str, thresholds, areas: AreaCatalogue) -> list:
     """The chosen tab's content, the selected source's panel first."""
     body = []
     if report.source is not None:
         body.append(source_panel(report.source, report.view, lang))
-    return body + TAB_BUILDERS[report.view.tab](report, lang, thresholds)
+    return body + TAB_BUILDERS[report.view.tab](report, lang, thresholds, areas)

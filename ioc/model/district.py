@@ -130,6 +130,8 @@ class DistrictReport:
     # Each tab's worst headline status (``tab_statuses``): shown on the tab, and the
     # tab a page opens on when its URL names none.
     tab_status: Mapping[str, Status] = field(default_factory=dict)
+    # Where the tab's sources are (lat, lon, WGS 84), for those whose feed says so.
+    positions: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def name(self, lang: str) -> str:
         """The district's name in a language."""
@@ -151,6 +153,7 @@ class DistrictReport:
             "now": iso(self.now),
             "tab": view.tab,
             "tab_status": dict(self.tab_status),
+            "positions": {k: {"lat": v[0], "lon": v[1]} for k, v in self.positions.items()},
             "range": {"key": view.range, "since": iso(view.since), "until": iso(view.until)},
             "kpis": [k.as_json() for k in self.kpis],
             "tables": {key: table.as_json() for key, table in self.tables.items()},

@@ -119,6 +119,7 @@ class DistrictService:
             source=source,
             source_missing=bool(missing),
             tab_status=by_tab,
+            positions=source_positions(mine),
         )
 
     def _tab_tables(
@@ -132,6 +133,16 @@ class DistrictService:
         return services_tables(
             conn, view, now, mine, freshness=self.freshness, kpis=self.kpis, metrics=self.metrics
         )
+
+
+def source_positions(rows: list[StoreRow]) -> dict[str, tuple[float, float]]:
+    """Each source's last known position (lat, lon), for the sources whose messages gave one."""
+    found: dict[str, tuple[float, float]] = {}
+    for row in rows:
+        lat, lon = getattr(row, "lat", None), getattr(row, "lon", None)
+        if isinstance(lat, int | float) and isinstance(lon, int | float):
+            found[row.source] = (float(lat), float(lon))
+    return found
 
 
 def tab_statuses(kpis: tuple[HeaderKpi, ...]) -> dict[str, Status]:
