@@ -22,6 +22,7 @@
   var CURSOR_IDLE_MS = 3000;
   var SHIFT_EVERY_MS = 60000;
   var DISTRICT_WAIT_MS = 3000; // longest wait for a district scene's values
+  var HINT_MS = 8000; // the keys' hint shows this long after the start, a key or a move
 
   var wall = null;
 
@@ -54,6 +55,7 @@
     this.fit();
     window.addEventListener("resize", function () { self.fit(); });
     this.stage.classList.add("is-ready");
+    this.showHint();
     this.show(this.views[0]);
     this.clock();
     setInterval(function () { self.clock(); }, 1000);
@@ -239,6 +241,7 @@
     if (event.altKey || event.ctrlKey || event.metaKey) {
       return;
     }
+    this.showHint();
     if (event.key === "ArrowRight") {
       this.step(1);
     } else if (event.key === "ArrowLeft") {
@@ -259,11 +262,22 @@
     event.preventDefault();
   };
 
+  Wall.prototype.showHint = function () {
+    // The keys' hint is for a person standing by: shown at start and after a key or a
+    // mouse move, then gone, so the wall carries no small print.
+    var root = this.root;
+    root.classList.remove("hint-done");
+    clearTimeout(this.hintTimer);
+    this.hintTimer = setTimeout(function () { root.classList.add("hint-done"); }, HINT_MS);
+  };
+
   Wall.prototype.watchCursor = function () {
     var root = this.root;
     var timer = null;
     function idle() { root.classList.add("hide-cursor"); }
+    var self = this;
     document.addEventListener("mousemove", function () {
+      self.showHint();
       root.classList.remove("hide-cursor");
       clearTimeout(timer);
       timer = setTimeout(idle, CURSOR_IDLE_MS);
@@ -398,7 +412,8 @@
       }
       value.style.fontSize = "";
       var size = parseFloat(getComputedStyle(value).fontSize);
-      while (lines[i].scrollWidth > lines[i].clientWidth + 1 && size > 28) {
+      // Never under 64 px: a value must be read across the room.
+      while (lines[i].scrollWidth > lines[i].clientWidth + 1 && size > 64) {
         size -= 2;
         value.style.fontSize = size + "px";
       }

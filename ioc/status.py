@@ -1,4 +1,8 @@
-"""The one status rule: ok / warn / alarm from thresholds; stale and no_data beat every colour."""
+"""The one status rule: ok / warn / alarm from thresholds; stale and no_data beat every colour.
+
+A value with a target but no warn or alarm is ``neutral``: nothing says when it is
+bad, so it is shown against its target ("6 / mục tiêu 5"), never as a green "ok".
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-Status = Literal["ok", "warn", "alarm", "stale", "no_data"]
+Status = Literal["ok", "warn", "alarm", "stale", "no_data", "neutral"]
 # Worst first: a district's colour on the map is its worst feed's status.
-SEVERITY: dict[str, int] = {"alarm": 4, "warn": 3, "stale": 2, "no_data": 1, "ok": 0}
+# neutral (judged against a target only) raises nothing: below ok.
+SEVERITY: dict[str, int] = {
+    "alarm": 4, "warn": 3, "stale": 2, "no_data": 1, "ok": 0, "neutral": -1,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ def status_of(value: float | None, thresholds: Thresholds | None, *, stale: bool
         return "alarm"
     if thresholds.breached(value, thresholds.warn):
         return "warn"
+    if thresholds.warn is None and thresholds.alarm is None and thresholds.target is not None:
+        return "neutral"
     return "ok"
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from ioc.areas import AreaCatalogue
 from ioc.i18n import LANGS, t
 
-SCENES = ("overview", "traffic", "wifi", "backlog", "dx")  # dx: database metrics
+# kpis: the city's eight tiles, large (the overview shows the map and four)
+SCENES = ("overview", "kpis", "traffic", "wifi", "backlog", "dx")  # dx: database metrics
 SCOPED_SCENES = ("dx",)  # what a viewer limited to some districts may see of the city
 DEFAULT_ROTATE_S = 20
 MIN_ROTATE_S, MAX_ROTATE_S = 5, 3600

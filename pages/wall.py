@@ -25,11 +25,13 @@ from ioc.scope import Scope, scoped_callback, scoped_layout, viewer
 from ioc.services.container import get_services
 from ioc.services.wall_scope import within
 from ioc.wall_view import parse_view
+from widgets.mark import mark
 from widgets.wall_scenes import (
     ALL_SCENES,
     output_keys,
     scene_backlog,
     scene_dx,
+    scene_kpis,
     scene_overview,
     scene_traffic,
     scene_wifi,
@@ -41,6 +43,7 @@ dash.register_page(__name__, path="/wall", title="IOC Cần Thơ – màn hình 
 OUTPUT_KEYS = output_keys()
 SCENE_BUILDERS = {
     "overview": scene_overview,
+    "kpis": scene_kpis,
     "traffic": scene_traffic,
     "wifi": scene_wifi,
     "backlog": scene_backlog,
@@ -108,10 +111,10 @@ def layout(scope: Scope, /, **query) -> html.Div:
                     _header(lang, services.settings.simulator_enabled, snap),
                     html.Div(id="wall-progress", className="wall-progress"),
                     html.Main(scenes, className="wall-scenes"),
-                    _footer(view.notices, lang),
+                    _footer(view.notices, lang, snap),
                     html.Div(
                         [
-                            html.Span(className="mark mark--alarm"),
+                            mark("alarm", lang, word=False, size=40),
                             html.Span(id="wall-banner-text"),
                             html.Span(id="wall-banner-since", className="banner-since"),
                         ],
@@ -135,7 +138,7 @@ def layout(scope: Scope, /, **query) -> html.Div:
             ),
             html.Div(str(int(snap.now.timestamp() * 1000)), id="wall-stamp", hidden=True),
         ],
-        className="wall-root",
+        className="wall-root marks-on-dark",
         lang=lang,
     )
 
@@ -170,8 +173,6 @@ def _header(lang: str, demo: bool, snap) -> html.Header:
             html.Div(t("demo_label", lang), className="wall-demo", hidden=not demo),
             html.Div(
                 [html.Span(className="live-dot"),
-                 html.Span(f"{t('updated', lang)} {local_time(snap.now)}", id="wall-updated",
-                           className="updated"),
                  html.Span(id="wall-clock", className="clock"),
                  html.Span(id="wall-date", className="date")],
                 className="header-right",
@@ -181,11 +182,18 @@ def _header(lang: str, demo: bool, snap) -> html.Header:
     )  # fmt: skip
 
 
-def _footer(notices, lang: str) -> html.Footer:
+def _footer(notices, lang: str, snap) -> html.Footer:
+    # The update time sits here, not in the header: at 28 px the header has room for
+    # the name, the scene, the demo label, the clock and the date only.
     return html.Footer(
         [
             html.Span(t("keys_hint", lang), className="keys-hint"),
             *[html.Span(notice, className="notice") for notice in notices],
+            html.Span(
+                f"{t('updated', lang)} {local_time(snap.now)}",
+                id="wall-updated",
+                className="updated",
+            ),
         ],
         className="wall-footer",
     )

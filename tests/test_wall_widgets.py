@@ -148,7 +148,8 @@ def test_every_wall_chart_uses_only_trace_types_of_the_served_plotly_bundle(area
     names = ["A", "B"]
     figures = [
         charts.district_bars(names, [1, None], ["ok", "no_data"], "vi", markers=[2, None]),
-        charts.grouped_bars(names, [("x", [1, 2], "#fff"), ("y", [3, 4], "#000")], "vi"),
+        charts.stacked_bars(names, [("x", [1, 2], "#fff"), ("y", [3, 4], "#000")], "vi"),
+        charts.overlaid_bars(names, ("x", [3, 4], "#fff"), ("y", [1, 2], "#000"), "vi"),
         charts.hourly_lines([1.0] * 24, [2.0] * 24, "en"),
         charts.down_hours([(NOW, 2.0)], "vi"),
         map_figure(areas, [state(a.slug) for a in areas.areas], "vi"),

@@ -8,21 +8,17 @@ from dash import html
 
 from ioc.i18n import t
 from ioc.i18n.format import age_text, local_time, number
+from widgets.mark import mark
 
 FEED_KEYS = ("traffic", "wifi", "backlog")
 
 
 def _badge(state: str, lang: str, ok_key: str = "online") -> html.Span:
-    # Shape as well as colour: status is never colour alone.
-    symbol = {"ok": "●", "stale": "◌", "offline": "✕", "unknown": "?", "no_data": "–"}[state]
-    label = {
-        "ok": t(ok_key, lang),
-        "stale": t("stale", lang),
-        "offline": t("offline", lang),
-        "unknown": t("unknown", lang),
-        "no_data": t("no_data", lang),
-    }[state]
-    return html.Span([html.Span(symbol, className="mark"), label], className=f"badge {state}")
+    """The page's one mark (widgets/mark.py): shape, colour and word, never colour alone."""
+    status = {"ok": "ok", "stale": "stale", "offline": "offline"}.get(state, "no_data")
+    word = {"ok": ok_key, "stale": "stale", "offline": "offline", "unknown": "unknown"}
+    return html.Span(mark(status, lang, text=t(word.get(state, "no_data"), lang)),
+                     className=f"badge {state}")  # fmt: skip
 
 
 def _feed_cell(feed: dict, lang: str, now: datetime) -> html.Td:

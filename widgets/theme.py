@@ -11,6 +11,7 @@ STATUS_COLOURS = {
     "alarm": "#ff5c39",
     "stale": "#7d8594",
     "no_data": "#4b5261",
+    "neutral": "#8fa9d6",  # slate blue: against a target only, neither good nor bad
 }
 # Plotly marker symbols (drawn as SVG, so no font needs the glyphs).
 STATUS_SYMBOLS = {
@@ -19,6 +20,7 @@ STATUS_SYMBOLS = {
     "alarm": "square",
     "stale": "circle-open-dot",
     "no_data": "line-ew-open",
+    "neutral": "diamond",
 }
 OFFLINE_SYMBOL = "x-thin-open"
 INK = "#e9edf5"

@@ -1,4 +1,4 @@
-"""KPI tiles: value and unit, status mark and word, time, a small trend. Data in, components out.
+"""KPI tiles: label, value and unit, status mark and word, time, a small trend. Data in, out.
 
 A tile is a box (whose class carries the status) around a body (text) and a
 trend chart. The wall updates the three in place: the class, the body's
@@ -14,6 +14,7 @@ from dash import Patch, dcc, html
 from ioc.i18n import t
 from ioc.i18n.format import age_text, local_time, number
 from ioc.model.wall import Kpi
+from widgets.mark import mark
 from widgets.theme import GRAPH_CONFIG, STATUS_COLOURS, chart_layout
 
 DIGITS = {"traffic_speed": 1, "wifi_uptime": 1}
@@ -23,16 +24,6 @@ TREND_POINTS = 60
 def tile_id(scope: str, key: str, part: str) -> str:
     """The component id of one part ("box", "body", "trend") of a tile."""
     return f"wall-{scope}-{key}-{part}"
-
-
-def status_mark(status: str) -> html.Span:
-    """A shape per status (circle, triangle, square, ring), drawn in CSS: never colour alone."""
-    return html.Span(className=f"mark mark--{status}", **{"aria-hidden": "true"})
-
-
-def status_word(status: str, lang: str) -> html.Span:
-    """The status in words, next to its mark."""
-    return html.Span(t(f"status_{status}", lang), className="status-word")
 
 
 def value_text(key: str, kpi: Kpi | None, lang: str) -> str:
@@ -51,11 +42,9 @@ def unit_text(key: str, kpi: Kpi | None, lang: str) -> str:
 
 
 def value_class(text: str, unit: str = "") -> str:
-    """Long numbers get a smaller size, so a tile never spills (60, 52 or 44 px)."""
-    width = len(text) + 0.45 * len(unit)  # the unit is set at under half the value's size
-    if width <= 7.5:
-        return "tile-value"
-    return "tile-value tile-value--long" if width <= 9 else "tile-value tile-value--longer"
+    """Long numbers get a smaller size, never under 64 px (read across the room): 76 or 64."""
+    width = len(text) + 0.4 * len(unit)  # the unit is set at under half the value's size
+    return "tile-value" if width <= 7.5 else "tile-value tile-value--long"
 
 
 def sub_text(key: str, kpi: Kpi | None, lang: str, figures: dict) -> str:
@@ -75,7 +64,8 @@ def time_text(kpi: Kpi | None, lang: str, now: datetime) -> str:
     """When the value is from; a stale value says how old it is."""
     if kpi is None or kpi.as_of is None:
         return ""  # the status word already says "no data"
-    when = f"{t('as_of', lang)} {local_time(kpi.as_of)}"
+    # Minutes only: at 28 px, "lúc 14:32" fits beside the status on a quarter-width tile.
+    when = f"{t('as_of', lang)} {local_time(kpi.as_of, seconds=False)}"
     if kpi.status == "stale":  # the status word says "stale"; say when and how long ago
         return f"{when} · {age_text((now - kpi.as_of).total_seconds(), lang)}"
     return when
@@ -97,10 +87,7 @@ def tile_body(key: str, kpi: Kpi | None, lang: str, now: datetime, figures: dict
     shown = value_text(key, kpi, lang)
     unit = unit_text(key, kpi, lang)
     return [
-        html.Div(
-            [status_mark(status), html.Span(t(f"kpi_{key}", lang), className="tile-label")],
-            className="tile-head",
-        ),
+        html.Div(html.Span(t(f"kpi_{key}", lang), className="tile-label"), className="tile-head"),
         html.Div(
             [
                 html.Span(shown, className=value_class(shown, unit)),
@@ -110,10 +97,7 @@ def tile_body(key: str, kpi: Kpi | None, lang: str, now: datetime, figures: dict
         ),
         html.Div(sub_text(key, kpi, lang, figures), className="tile-sub"),
         html.Div(
-            [
-                status_word(status, lang),
-                html.Span(time_text(kpi, lang, now), className="tile-time"),
-            ],
+            [mark(status, lang), html.Span(time_text(kpi, lang, now), className="tile-time")],
             className="tile-foot",
         ),
     ]
@@ -217,22 +201,21 @@ def presence_body(districts, lang: str) -> list:
         unit = f"/ {number(len(districts), lang)} {t('unit_ioc_online', lang)}"
     parts = [
         html.Div(
-            [status_mark(status), html.Span(t("kpi_ioc_online", lang), className="tile-label")],
-            className="tile-head",
+            html.Span(t("kpi_ioc_online", lang), className="tile-label"), className="tile-head"
         ),
         html.Div(
             [
                 # A word (online, offline) is set smaller than a number.
                 html.Span(
                     value,
-                    className=value_class(value, unit) if unit else "tile-value tile-value--longer",
+                    className=value_class(value, unit) if unit else "tile-value tile-value--long",
                 ),
                 html.Span(unit, className="tile-unit"),
             ],
             className="tile-main",
         ),
         html.Div(sub, className="tile-sub"),
-        html.Div([status_word(status, lang)], className="tile-foot"),
+        html.Div([mark(status, lang)], className="tile-foot"),
     ]
     return [html.Div(parts)]  # one wrapper, as in KPI tiles
 
@@ -252,9 +235,9 @@ def metric_body(view, lang: str, now: datetime) -> list:
     shown = "—" if view.value is None else number(view.value, lang, metric.digits)
     if view.error:
         sub = f"{t('metric_error', lang)}: {view.error}"
-    elif metric.thresholds.target is not None:
+    elif metric.thresholds.target is not None:  # progress toward it: "6 / mục tiêu 5"
         target = number(metric.thresholds.target, lang, metric.digits)
-        sub = f"{t('target', lang)}: {target} {metric.unit}".strip()
+        sub = t("target_progress", lang, value=shown, target=target)
     else:
         sub = "\u00a0"
     if view.as_of is None:
@@ -264,10 +247,7 @@ def metric_body(view, lang: str, now: datetime) -> list:
         if view.status == "stale":
             when += f" · {age_text((now - view.as_of).total_seconds(), lang)}"
     parts = [
-        html.Div(
-            [status_mark(view.status), html.Span(metric.title(lang), className="tile-label")],
-            className="tile-head",
-        ),
+        html.Div(html.Span(metric.title(lang), className="tile-label"), className="tile-head"),
         html.Div(
             [
                 html.Span(shown, className=value_class(shown, metric.unit)),
@@ -278,7 +258,7 @@ def metric_body(view, lang: str, now: datetime) -> list:
         ),
         html.Div(sub, className="tile-sub"),
         html.Div(
-            [status_word(view.status, lang), html.Span(when, className="tile-time")],
+            [mark(view.status, lang), html.Span(when, className="tile-time")],
             className="tile-foot",
         ),
     ]

@@ -16,12 +16,15 @@ from dash import Patch, html
 from ioc.clock import LOCAL_TZ
 from ioc.i18n import t
 from ioc.i18n.format import age_text, local_time, number
-from widgets.theme import GRID, MUTED, STATUS_COLOURS, TICK_FONT_PX, chart_layout
-from widgets.tiles import status_mark
+from widgets.mark import mark
+from widgets.theme import FONT, GRID, INK, MUTED, STATUS_COLOURS, chart_layout
 
 DATA_KEYS = ("x", "y", "text", "marker", "line", "fillcolor", "base")
 TODAY = "#4cc3ff"  # sky blue: today's line, apart from every status colour
 USUAL = MUTED
+# Every chart text on the wall, in logical pixels of the 1920-wide stage: 28 px is about
+# 11 minutes of arc from 4 m on a 55-inch 1080p screen, the least a label may be.
+TEXT_PX = 28
 
 
 def figure_patch(figure: dict) -> Patch:
@@ -43,10 +46,25 @@ def _axis(**extra) -> dict:
         "gridcolor": GRID,
         "zeroline": False,
         "fixedrange": True,
-        "tickfont": {"size": TICK_FONT_PX},
+        "tickfont": {"size": TEXT_PX},
         "automargin": True,
         **extra,
     }
+
+
+def wall_layout(**extra) -> dict:
+    """A wall chart's layout: 28 px type, and no bar text shrunk by plotly to fit a bar."""
+    return chart_layout(
+        font={"family": FONT, "size": TEXT_PX, "color": INK},
+        # Bar texts all at 28 px: plotly may not scale one down to fit its bar.
+        uniformtext={"minsize": TEXT_PX, "mode": "show"},
+        **extra,
+    )
+
+
+def _legend() -> dict:
+    return {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0,
+            "font": {"size": TEXT_PX}, "traceorder": "normal"}  # fmt: skip
 
 
 def district_bars(
@@ -88,7 +106,7 @@ def district_bars(
             "x": [right] * len(names),
             "text": texts,
             "textposition": "middle left",
-            "textfont": {"size": 20},
+            "textfont": {"size": TEXT_PX},
             "cliponaxis": False,
         },
     ]
@@ -109,8 +127,8 @@ def district_bars(
         )
     return {
         "data": traces,
-        "layout": chart_layout(
-            xaxis=_axis(range=[0, right], showticklabels=False),
+        "layout": wall_layout(
+            xaxis=_axis(range=[0, right], showticklabels=False, showgrid=False),
             yaxis=_axis(autorange="reversed", showgrid=False),
             bargap=0.3,
             margin={"l": 8, "r": 8, "t": 4, "b": 4},
@@ -118,52 +136,73 @@ def district_bars(
     }
 
 
-def grouped_bars(
+def stacked_bars(
     names: Sequence[str],
     series: Sequence[tuple[str, Sequence[float | None], str]],
     lang: str,
-    *,
-    stacked: bool = False,
 ) -> dict:
-    """Bars per district for several series (label, values, colour), grouped or stacked."""
-    traces = []
+    """Bars per district made of parts (label, values, colour); the parts' numbers in a
+    column at the right ("812 · 64"), at full size, never squeezed into a thin bar."""
     totals = [0.0] * len(names)
-    for position, (label, values, colour) in enumerate(series):
+    traces = []
+    for label, values, colour in series:
         shown = [v or 0 for v in values]
-        last = position == len(series) - 1
-        totals = (
-            [a + b for a, b in zip(totals, shown, strict=True)]
-            if stacked
-            else [max(a, b) for a, b in zip(totals, shown, strict=True)]
-        )
-        traces.append(
-            {
-                "type": "bar",
-                "orientation": "h",
-                "name": label,
-                "y": list(names),
-                "x": shown,
-                "text": [number(v, lang) for v in shown],
-                # Stacked: numbers inside, but the last (small) part's after the bar.
-                "textposition": "inside" if stacked and not last else "outside",
-                "insidetextanchor": "middle",
-                "cliponaxis": False,
-                "textfont": {"size": 18},
-                "marker": {"color": colour},
-            }
-        )
+        totals = [a + b for a, b in zip(totals, shown, strict=True)]
+        traces.append({"type": "bar", "orientation": "h", "name": label, "y": list(names),
+                       "x": shown, "marker": {"color": colour}})  # fmt: skip
+    parts = zip(*[values for _label, values, _colour in series], strict=True)
+    right = max([*totals, 1]) * 1.45
+    traces.append(_value_column(names, [" · ".join(number(v, lang) for v in p) for p in parts],
+                                right))  # fmt: skip
     return {
         "data": traces,
-        "layout": chart_layout(
-            barmode="stack" if stacked else "group",
-            xaxis=_axis(range=[0, max([*totals, 1]) * 1.18], showticklabels=False),
+        "layout": wall_layout(
+            barmode="stack",
+            xaxis=_axis(range=[0, right], showticklabels=False, showgrid=False),
             yaxis=_axis(autorange="reversed", showgrid=False),
-            bargap=0.25,
-            showlegend=True,
-            legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0,
-                    "font": {"size": 20}, "traceorder": "normal"},
-            margin={"l": 8, "r": 16, "t": 36, "b": 4},
+            bargap=0.3, showlegend=True, legend=_legend(),
+            margin={"l": 8, "r": 8, "t": 44, "b": 4},
         ),
+    }  # fmt: skip
+
+
+def overlaid_bars(
+    names: Sequence[str],
+    whole: tuple[str, Sequence[float | None], str],
+    part: tuple[str, Sequence[float | None], str],
+    lang: str,
+) -> dict:
+    """A part drawn inside its whole (resolved inside received), "part / whole" at the right."""
+    whole_values = [v or 0 for v in whole[1]]
+    part_values = [v or 0 for v in part[1]]
+    right = max([*whole_values, *part_values, 1]) * 1.45
+    texts = [f"{number(p, lang)} / {number(w, lang)}"
+             for p, w in zip(part_values, whole_values, strict=True)]  # fmt: skip
+    traces = [
+        {"type": "bar", "orientation": "h", "name": label, "y": list(names), "x": values,
+         "width": width, "marker": {"color": colour}}
+        for (label, _raw, colour), values, width in (
+            (whole, whole_values, 0.75), (part, part_values, 0.4)
+        )
+    ]  # fmt: skip
+    traces.append(_value_column(names, texts, right))
+    return {
+        "data": traces,
+        "layout": wall_layout(
+            barmode="overlay",
+            xaxis=_axis(range=[0, right], showticklabels=False, showgrid=False),
+            yaxis=_axis(autorange="reversed", showgrid=False),
+            showlegend=True, legend=_legend(),
+            margin={"l": 8, "r": 8, "t": 44, "b": 4},
+        ),
+    }  # fmt: skip
+
+
+def _value_column(names: Sequence[str], texts: Sequence[str], right: float) -> dict:
+    return {
+        "type": "scatter", "mode": "text", "y": list(names), "x": [right] * len(names),
+        "text": list(texts), "textposition": "middle left",
+        "textfont": {"size": TEXT_PX}, "cliponaxis": False, "showlegend": False,
     }  # fmt: skip
 
 
@@ -191,19 +230,19 @@ def hourly_lines(today: Sequence[float | None], usual: Sequence[float | None], l
                 "connectgaps": False,
             },
         ],
-        "layout": chart_layout(
+        "layout": wall_layout(
             showlegend=True,
-            legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0,
-                    "font": {"size": 20}},
+            legend=_legend(),
             xaxis=_axis(dtick=3, showgrid=False),
-            yaxis=_axis(rangemode="tozero"),
-            margin={"l": 8, "r": 16, "t": 36, "b": 8},
+            yaxis=_axis(rangemode="tozero", nticks=5),
+            margin={"l": 8, "r": 16, "t": 44, "b": 8},
         ),
-    }  # fmt: skip
+    }
 
 
 def down_hours(hours: Sequence[tuple[datetime, float]], lang: str) -> dict:
-    """Mean access points down in each of the last 24 hours."""
+    """Mean access points down in each of the last 24 hours (read on the axis: 24 numbers
+    at 28 px would not fit over 24 bars)."""
     labels = [f"{h.astimezone(LOCAL_TZ).hour}h" for h, _ in hours]
     values = [round(v, 1) for _, v in hours]
     return {
@@ -213,15 +252,11 @@ def down_hours(hours: Sequence[tuple[datetime, float]], lang: str) -> dict:
                 "x": labels,
                 "y": values,
                 "marker": {"color": STATUS_COLOURS["warn"]},
-                "text": [number(v, lang) for v in values],
-                "textposition": "outside",
-                "cliponaxis": False,
-                "textfont": {"size": 18},
             }
         ],
-        "layout": chart_layout(
-            xaxis=_axis(showgrid=False, type="category"),
-            yaxis=_axis(rangemode="tozero", range=[0, max([*values, 1]) * 1.25]),
+        "layout": wall_layout(
+            xaxis=_axis(showgrid=False, type="category", nticks=8),
+            yaxis=_axis(rangemode="tozero", range=[0, max([*values, 1]) * 1.15], nticks=5),
             margin={"l": 8, "r": 8, "t": 8, "b": 8},
         ),
     }
@@ -230,9 +265,9 @@ def down_hours(hours: Sequence[tuple[datetime, float]], lang: str) -> dict:
 # --- lists ---------------------------------------------------------------------------
 
 
-def _row(status: str, main: str, detail: str) -> html.Li:
+def _row(status: str, main: str, detail: str, lang: str) -> html.Li:
     return html.Li(
-        [status_mark(status), html.Span(main, className="row-main"),
+        [mark(status, lang, word=False), html.Span(main, className="row-main"),
          html.Span(detail, className="row-detail")],
         className=f"row row--{status}",
     )  # fmt: skip
@@ -252,6 +287,7 @@ def congested_list(items: Sequence[dict], names: dict[str, str], lang: str) -> l
                 if item.get("occupancy") is not None
                 else ""
             ),
+            lang,
         )
         for item in items
     ]
@@ -271,6 +307,7 @@ def down_list(items: Sequence[dict], names: dict[str, str], lang: str, now: date
                 time=local_time(item["since"], seconds=False),
                 age=age_text((now - item["since"]).total_seconds(), lang),
             ),
+            lang,
         )  # fmt: skip
         for item in items
     ]
@@ -279,7 +316,7 @@ def down_list(items: Sequence[dict], names: dict[str, str], lang: str, now: date
 def ticker_items(alarms: Sequence, names: dict[str, str], lang: str, now: datetime) -> list:
     """One chip per alarm: district, what, how bad; offline IOCs and stale feeds too."""
     if not alarms:
-        return [html.Span([status_mark("ok"), t("no_alarms", lang)], className="chip chip--ok")]
+        return [html.Span([mark("ok", lang, text=t("no_alarms", lang))], className="chip chip--ok")]
     chips = []
     for alarm in alarms:
         place = names.get(alarm.district, alarm.district)
@@ -298,7 +335,11 @@ def ticker_items(alarms: Sequence, names: dict[str, str], lang: str, now: dateti
             what = f"{t(f'kpi_{alarm.key}', lang)} {shown} {unit}"
         chips.append(
             html.Span(
-                [status_mark(status), html.B(place), f" {what} · {word}"],
+                [
+                    mark("offline" if alarm.kind == "offline" else status, lang, word=False),
+                    html.B(place),
+                    f" {what} · {word}",
+                ],
                 className=f"chip chip--{status}",
             )
         )

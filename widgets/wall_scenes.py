@@ -16,7 +16,7 @@ from ioc.i18n.format import local_time
 from ioc.model.wall import AreaState, WallSnapshot
 from widgets import wall_charts as charts
 from widgets.district_map import map_figure, map_patch
-from widgets.theme import GRAPH_CONFIG, STATUS_COLOURS
+from widgets.theme import GRAPH_CONFIG, INK, STATUS_COLOURS
 from widgets.tiles import (
     kpi_tile,
     metric_body,
@@ -40,8 +40,12 @@ KPIS = (
     "backlog_overdue",
     "backlog_on_time",
 )
-SCOPES = ("city", "district")
-DX_SLOTS = 16  # tiles of the database-metrics scene (4 x 4); the page's outputs are fixed
+# A wall says less, larger: the overview (and a district's scene) shows the map and the
+# four judged tiles; the kpis scene shows all eight, four across.
+OVERVIEW_KPIS = ("traffic_speed", "wifi_up", "backlog_overdue")
+# Tile scopes: "city" (the overview), "district" (the district scene), "kpis" (the city's).
+SCOPES = ("city", "district", "kpis")
+DX_SLOTS = 15  # tiles of the database-metrics scene (5 x 3); the page's outputs are fixed
 PENDING = "#4cc3ff"
 RESOLVED = STATUS_COLOURS["ok"]
 
@@ -61,7 +65,11 @@ def _names(catalogue: AreaCatalogue, lang: str) -> dict[str, str]:
 
 
 def _scope_state(snap: WallSnapshot, scope: str, district: str | None) -> AreaState | None:
-    return snap.city if scope == "city" else snap.district(district or "")
+    return snap.district(district or "") if scope == "district" else snap.city
+
+
+def _scope_kpis(scope: str) -> tuple[str, ...]:
+    return KPIS if scope == "kpis" else OVERVIEW_KPIS
 
 
 def _scope_alarms(snap: WallSnapshot, scope: str, district: str | None):
@@ -69,7 +77,7 @@ def _scope_alarms(snap: WallSnapshot, scope: str, district: str | None):
 
 
 def _presence_of(snap: WallSnapshot, scope: str, district: str | None) -> list:
-    if scope == "city":
+    if scope != "district":
         return list(snap.districts)
     state = snap.district(district or "")
     return [state] if state else []
@@ -86,7 +94,7 @@ def scene_overview(
     state = _scope_state(snap, scope, district)
     kpis = state.kpis if state else {}
     figures = state.figures if state else {}
-    tiles = [kpi_tile(scope, key, kpis.get(key), lang, snap.now, figures) for key in KPIS]
+    tiles = [kpi_tile(scope, key, kpis.get(key), lang, snap.now, figures) for key in OVERVIEW_KPIS]
     tiles.append(presence_tile(scope, _presence_of(snap, scope, district), lang))
     focus = district if scope == "district" else None
     names = _names(catalogue, lang)
@@ -102,7 +110,7 @@ def scene_overview(
         [
             *marker,
             html.Div(
-                _graph(f"wall-{scope}-map", map_figure(catalogue, snap.districts, lang, focus)),
+                _graph(f"wall-{scope}-map", _map(catalogue, snap, lang, focus)),
                 className="overview-map",
             ),
             html.Div(tiles, className="tile-grid"),
@@ -127,6 +135,29 @@ def scene_overview(
         className="scene scene--overview",
         **{"data-scene": "overview" if scope == "city" else "district"},
     )
+
+
+def scene_kpis(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> html.Section:
+    """The city's eight tiles, four across: every KPI with its trend, large."""
+    city = snap.city
+    tiles = [kpi_tile("kpis", key, city.kpis.get(key), lang, snap.now, city.figures)
+             for key in KPIS]  # fmt: skip
+    tiles.append(presence_tile("kpis", list(snap.districts), lang))
+    return html.Section(
+        html.Div(tiles, className="tile-grid tile-grid--kpis"),
+        id="wall-scene-kpis",
+        className="scene scene--kpis",
+        **{"data-scene": "kpis"},
+    )
+
+
+def _map(catalogue: AreaCatalogue, snap: WallSnapshot, lang: str, focus: str | None) -> dict:
+    """The district map, its names and marks sized for the wall (28 px names)."""
+    figure = map_figure(catalogue, snap.districts, lang, focus)
+    labels = figure["data"][-1]
+    labels["textfont"] = {"size": 28, "color": INK}
+    labels["marker"]["size"] = 30
+    return figure
 
 
 def scene_traffic(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> html.Section:
@@ -262,17 +293,15 @@ def _backlog_figures(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) ->
     received = [d.figures.get("received_today") for d in snap.districts]
     resolved = [d.figures.get("resolved_today") for d in snap.districts]
     return {
-        "wall-backlog-pending": charts.grouped_bars(
+        "wall-backlog-pending": charts.stacked_bars(
             names,
             [(t("within_deadline", lang), not_overdue, PENDING),
              (t("kpi_backlog_overdue", lang), overdue, STATUS_COLOURS["alarm"])],
-            lang, stacked=True,
-        ),
-        "wall-backlog-flow": charts.grouped_bars(
-            names,
-            [(t("received_today", lang), received, PENDING),
-             (t("resolved", lang), resolved, RESOLVED)],
             lang,
+        ),
+        "wall-backlog-flow": charts.overlaid_bars(
+            names, (t("received_today", lang), received, PENDING),
+            (t("resolved", lang), resolved, RESOLVED), lang,
         ),
         "wall-backlog-on-time": charts.district_bars(
             names, on_time, statuses, lang, digits=1, suffix=" %", upper=100
@@ -290,7 +319,7 @@ def _scope_updates(
     state = _scope_state(snap, scope, district)
     if state is None:
         return
-    for key in KPIS:
+    for key in _scope_kpis(scope):
         kpi = state.kpis.get(key)
         out[(tile_id(scope, key, "box"), "className")] = tile_class(tile_status(kpi))
         out[(tile_id(scope, key, "body"), "children")] = tile_body(
@@ -302,6 +331,8 @@ def _scope_updates(
     out[(tile_id(scope, "ioc_online", "box"), "className")] = tile_class(
         presence_status(present), "tile--presence"
     )
+    if scope == "kpis":  # tiles only: no map, no ticker
+        return
     focus = district if scope == "district" else None
     out[(f"wall-{scope}-map", "figure")] = map_patch(snap.districts, lang, focus)
     out[(f"wall-{scope}-ticker", "children")] = charts.ticker_items(
@@ -309,7 +340,7 @@ def _scope_updates(
     )
 
 
-ALL_SCENES = ("overview", "traffic", "wifi", "backlog", "dx", "district")
+ALL_SCENES = ("overview", "kpis", "traffic", "wifi", "backlog", "dx", "district")
 
 
 def updates(
@@ -329,6 +360,8 @@ def updates(
     names = _names(catalogue, lang)
     if "overview" in wanted:
         _scope_updates(out, snap, catalogue, lang, "city", None)
+    if "kpis" in wanted:
+        _scope_updates(out, snap, catalogue, lang, "kpis", None)
     if "district" in wanted and district is not None and snap.district(district) is not None:
         _scope_updates(out, snap, catalogue, lang, "district", district)
         out[("wall-district-name", "children")] = snap.district(district).name(lang)
@@ -366,7 +399,7 @@ def output_keys() -> list[tuple[str, str]]:
     """Every (id, property) the refresh callback writes, in a fixed order."""
     keys: list[tuple[str, str]] = []
     for scope in SCOPES:
-        for key in KPIS:
+        for key in _scope_kpis(scope):
             keys += [
                 (tile_id(scope, key, "box"), "className"),
                 (tile_id(scope, key, "body"), "children"),
@@ -375,9 +408,9 @@ def output_keys() -> list[tuple[str, str]]:
         keys += [
             (tile_id(scope, "ioc_online", "box"), "children"),
             (tile_id(scope, "ioc_online", "box"), "className"),
-            (f"wall-{scope}-map", "figure"),
-            (f"wall-{scope}-ticker", "children"),
         ]
+        if scope != "kpis":
+            keys += [(f"wall-{scope}-map", "figure"), (f"wall-{scope}-ticker", "children")]
     keys += [("wall-district-name", "children"), ("wall-district-slug", "children")]
     keys += [
         (cid, "figure")
