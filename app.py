@@ -196,7 +196,7 @@ def start_backfill(settings: Settings, engine: Engine, areas: AreaCatalogue) -> 
         return None
     until = datetime.now(UTC).replace(second=0, microsecond=0)
     backfill = Backfill(
-        engine, areas.areas, days=days, until=until, scale=settings.sim_sources_scale,
+        engine, areas, days=days, until=until, scale=settings.sim_sources_scale,
         wifi_every=wifi_every_for(settings.stale_factor, settings.wifi_interval_s),
     )  # fmt: skip
     backfill.start()

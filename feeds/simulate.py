@@ -44,6 +44,7 @@ from feeds.demo.models import (
     wifi_start,
     wifi_step,
 )
+from feeds.demo.places import placed
 from feeds.mqtt import connect_kwargs, make_client
 from ioc.areas import Area, AreaCatalogue, AreaCatalogueError, load_areas
 from ioc.clock import LOCAL_TZ
@@ -81,6 +82,8 @@ class Simulator:
         if unknown := set(self.offline) - set(self.kinds):
             raise ValueError(f"--offline: not in the area catalogue: {', '.join(sorted(unknown))}")
         self.sources = [s for area in self.areas for s in sources_for(area, scale)]
+        if isinstance(areas, AreaCatalogue):  # each source stands inside its district
+            self.sources = placed(self.sources, areas.geojson)
         self.intervals = {"traffic": TRAFFIC_INTERVAL_S, "wifi": wifi_interval_s}
         self.intervals["backlog"] = backlog_interval_s
         self.bad_every, self.offline_cycle = bad_every, (offline_after_s, offline_for_s)

@@ -50,7 +50,7 @@ from feeds.commands import (
 from ioc import telemetry
 from ioc.config import configure_logging
 from ioc.contract import STORE_REFUSED, Reading, Rejection, StatusReport, validate
-from ioc.store import rollup_writes, writes
+from ioc.store import positions, rollup_writes, writes
 from ioc.store.engine import make_engine
 from ioc.store.letters import MAX_PER_REASON, DeadLetter, add_dead_letters
 
@@ -205,6 +205,7 @@ class BatchWriter:
             new = writes.insert_readings(conn, readings, received_at=now)
             writes.upsert_latest(conn, new, received_at=now)
             rollup_writes.add_rollups(conn, new)
+            positions.upsert_positions(conn, new)
             writes.upsert_status(conn, reports, received_at=now)
             kept = add_dead_letters(conn, letters, keep=self.letters_per_reason)
             counts = Counter(

@@ -93,6 +93,15 @@ class Payload(BaseModel):
     ts: Timestamp
     seq: Annotated[int, Field(ge=0, le=MAX_SEQ)] | None = None
     name: Annotated[str, Field(max_length=120)] | None = None
+    # Optional, still contract v1: where the source stands (WGS 84 degrees), both or neither.
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+    @model_validator(mode="after")
+    def _position(self) -> Payload:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon come together (both or neither)")
+        return self
 
     def to_json(self) -> str:
         """Serialise for the wire, ts as RFC 3339 with offset, no nulls."""
@@ -172,6 +181,8 @@ class Reading:
     values: dict[str, Any]
     seq: int | None = None
     name: str | None = None
+    lat: float | None = None  # the source's position (WGS 84), when it sent one
+    lon: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +206,10 @@ class Rejection:
 def as_reading(district: str, feed: str, source: str, payload: Payload) -> Reading:
     """The reading a valid payload becomes (what ``validate`` returns for it)."""
     values = {name: getattr(payload, name) for name in VALUE_FIELDS[feed]}
-    return Reading(district, feed, source, payload.ts, values, payload.seq, payload.name)
+    return Reading(
+        district, feed, source, payload.ts, values, payload.seq, payload.name,
+        payload.lat, payload.lon,
+    )  # fmt: skip
 
 
 def topic_for(district: str, feed: str, source: str) -> str:
@@ -310,5 +324,4 @@ def validate(
         return Rejection("future_timestamp", f"ts is {ahead:.0f} s ahead of the ingestor", district)
     if isinstance(parsed, StatusPayload):
         return StatusReport(district, parsed.online, parsed.ts)
-    values = {name: getattr(parsed, name) for name in VALUE_FIELDS[second]}
-    return Reading(district, second, source, parsed.ts, values, parsed.seq, parsed.name)
+    return as_reading(district, second, source, parsed)

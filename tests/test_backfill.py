@@ -10,7 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from feeds.commands import RawMessage
 from feeds.demo.backfill import FINE_SPAN, backfill, is_empty, steps, wifi_every_for
+from feeds.demo.places import contains, outlines
+from feeds.writer import BatchWriter
 from ioc.clock import LOCAL_TZ
 from ioc.district_view import parse_view
 from ioc.services.district import DistrictService
@@ -45,7 +48,7 @@ def test_the_plan_covers_thirty_days_and_never_reaches_the_live_minute():
 def history(engine, areas):
     """Thirty days of a smaller city (a tenth of the sources) in a real store."""
     assert is_empty(engine)
-    written = backfill(engine, areas.areas, until=UNTIL, days=30, scale=0.1, seed=17)
+    written = backfill(engine, areas, until=UNTIL, days=30, scale=0.1, seed=17)
     assert written > 0 and not is_empty(engine)
     return engine
 
@@ -155,3 +158,32 @@ def test_backfill_can_be_turned_off(tmp_path):
 def test_has_history_is_false_on_a_new_store(engine):
     with engine.connect() as conn:
         assert not queries.has_history(conn)
+
+
+def _wifi(seq: int, age: timedelta, **position) -> RawMessage:
+    ts = (datetime.now(UTC) - age).isoformat()
+    body = json.dumps({"ts": ts, "name": "Ấp 1", "up": True, **position}).encode()
+    return RawMessage("ioc/v1/vinh-thanh/wifi/ap-01", "ioc/v1/vinh-thanh/wifi/ap-01", body, seq)
+
+
+def test_the_ingestor_keeps_each_sources_newest_position(engine, areas):
+    writer = BatchWriter(engine, areas.slugs)
+    now = datetime.now(UTC).timestamp()
+    assert writer.write([_wifi(now, timedelta(minutes=2), lat=10.2, lon=105.3)])["accepted"] == 1
+    writer.write([_wifi(now, timedelta(minutes=1))])  # no position: the stored one stays
+    writer.write([_wifi(now, timedelta(minutes=5), lat=1.0, lon=1.0)])  # late: never moves it
+    with engine.connect() as conn:
+        found = queries.source_positions(conn, district="vinh-thanh")
+        assert queries.source_positions(conn, district="ninh-kieu") == []
+    assert [(p.feed, p.source, p.name, p.lat, p.lon) for p in found] == [
+        ("wifi", "ap-01", "Ấp 1", 10.2, 105.3)
+    ]
+
+
+def test_the_backfilled_sources_are_on_the_map_inside_their_district(history, areas):
+    shapes = outlines(areas.geojson)
+    with history.connect() as conn:
+        for area in areas.areas:
+            found = queries.source_positions(conn, district=area.slug)
+            assert {p.feed for p in found} == {"traffic", "wifi", "backlog"}
+            assert all(contains(shapes[area.slug], p.lon, p.lat) for p in found)

@@ -241,3 +241,33 @@ def test_any_message_gets_an_answer_and_never_raises(topic, payload):
     assert isinstance(result, Reading | StatusReport | Rejection)
     if isinstance(result, Rejection):
         assert result.reason in REASONS
+
+
+# --- the optional position (lat/lon, WGS 84): an extra field, still contract v1 -------------
+
+
+def test_a_position_is_kept_with_the_reading():
+    found = check("ioc/v1/ninh-kieu/wifi/ap-1", {"ts": TS, "up": True, "lat": 10.03, "lon": 105.78})
+    assert isinstance(found, Reading)
+    assert (found.lat, found.lon) == (10.03, 105.78)
+    plain = check("ioc/v1/ninh-kieu/wifi/ap-1", {"ts": TS, "up": True})
+    assert isinstance(plain, Reading) and (plain.lat, plain.lon) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("position", "detail"),
+    [
+        ({"lat": 90.5, "lon": 105.78}, "lat: Input should be less than or equal to 90"),
+        ({"lat": -91, "lon": 105.78}, "lat: Input should be greater than or equal to -90"),
+        ({"lat": 10.03, "lon": 180.01}, "lon: Input should be less than or equal to 180"),
+        ({"lat": 10.03, "lon": -200}, "lon: Input should be greater than or equal to -180"),
+        ({"lat": "10.03", "lon": 105.78}, "lat: Input should be a valid number"),
+        ({"lat": 10.03}, "lat and lon come together"),
+        ({"lon": 105.78}, "lat and lon come together"),
+    ],
+)
+def test_a_bad_position_is_refused_with_its_reason(position, detail):
+    found = check("ioc/v1/ninh-kieu/traffic/cam-1", {**TRAFFIC, **position})
+    assert isinstance(found, Rejection)
+    assert found.reason == "invalid_payload"
+    assert detail in found.detail

@@ -30,6 +30,7 @@ from feeds.demo.models import (
     wifi_step,
     worked_hours_today,
 )
+from feeds.demo.places import contains, outlines
 from feeds.mqtt import free_port, make_client
 from feeds.simulate import Simulator, build_parser, main
 from ioc.areas import load_areas
@@ -389,3 +390,17 @@ def test_simulator_against_embedded_broker():
     rejections = Counter(r.reason for r in results if isinstance(r, Rejection))
     assert set(rejections) == set(REASONS)
     assert rejections == sim.bad
+
+
+def test_every_simulated_source_stands_inside_its_district_and_stays_there():
+    sim = Simulator("mqtt://127.0.0.1:1", AREAS)
+    shapes = outlines(AREAS.geojson)
+    again = {s.source + s.district + s.feed: (s.lat, s.lon) for s in Simulator("x", AREAS).sources}
+    for src in sim.sources:
+        assert src.lat is not None and src.lon is not None, src
+        assert contains(shapes[src.district], src.lon, src.lat), src
+        assert again[src.source + src.district + src.feed] == (src.lat, src.lon)
+        others = [slug for slug in shapes if slug != src.district]
+        assert not any(contains(shapes[slug], src.lon, src.lat) for slug in others)
+    payload = sim.reading(sim.sources[0])
+    assert (payload.lat, payload.lon) == (sim.sources[0].lat, sim.sources[0].lon)

@@ -3,8 +3,8 @@
 ``make run`` on an empty store would show empty 24 h, 7 d and 30 d charts, heat
 maps and "usual at this hour" markers for hours. On a first start in demo mode
 the all-in-one writes the past through the ingestor's own store functions
-(``insert_readings``, ``upsert_latest``, ``add_rollups``), from the simulator's
-own models (``feeds/demo/models.py``), so the past has the present's peaks,
+(``insert_readings``, ``upsert_latest``, ``add_rollups``, ``upsert_positions``),
+from the simulator's own models (``feeds/demo/models.py``), so the past has the present's peaks,
 access point outages and overdue desks. Demo data, like the live feeds.
 
 Thirty days of every source once a minute are 16 million readings: too many
@@ -50,10 +50,11 @@ from feeds.demo.models import (
     wifi_start,
     wifi_step,
 )
-from ioc.areas import Area
+from feeds.demo.places import placed
+from ioc.areas import AreaCatalogue
 from ioc.clock import LOCAL_TZ
 from ioc.contract import Payload, Reading, as_reading
-from ioc.store import queries, rollup_writes, writes
+from ioc.store import positions, queries, rollup_writes, writes
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +127,11 @@ class History:
     """The simulated sources stepped through the past, one report instant at a time."""
 
     def __init__(
-        self, areas: tuple[Area, ...], *, scale: float = 1.0, seed: int | None = None
+        self, areas: AreaCatalogue, *, scale: float = 1.0, seed: int | None = None
     ) -> None:
-        self.kinds = {area.slug: area.kind for area in areas}
-        self.sources = [s for area in areas for s in sources_for(area, scale)]
+        self.kinds = {area.slug: area.kind for area in areas.areas}
+        found = [src for area in areas.areas for src in sources_for(area, scale)]
+        self.sources = placed(found, areas.geojson)
         self.rng = random.Random(seed)
         self.state: dict[Source, WifiState | BacklogState] = {}
         self.last: dict[Source, float] = {}
@@ -186,6 +188,7 @@ def write(engine: Engine, readings: list[Reading], *, raw: bool) -> None:
         new = writes.insert_readings(conn, readings, received_at=now) if raw else readings
         writes.upsert_latest(conn, new, received_at=now)
         rollup_writes.add_rollups(conn, new)
+        positions.upsert_positions(conn, new)
 
 
 def wifi_every_for(stale_factor: float, wifi_interval_s: int) -> timedelta:
@@ -195,7 +198,7 @@ def wifi_every_for(stale_factor: float, wifi_interval_s: int) -> timedelta:
 
 
 def backfill(
-    engine: Engine, areas: tuple[Area, ...], *, until: datetime, days: float,
+    engine: Engine, areas: AreaCatalogue, *, until: datetime, days: float,
     scale: float = 1.0, seed: int | None = None, wifi_every: timedelta = 3 * MINUTE,
     progress: Callable[[int, int, int], None] | None = None,
 ) -> int:  # fmt: skip
@@ -222,7 +225,7 @@ class Backfill:
     """Write the demo's past in a background thread, saying how far it got in the log."""
 
     def __init__(
-        self, engine: Engine, areas: tuple[Area, ...], *, days: float, until: datetime,
+        self, engine: Engine, areas: AreaCatalogue, *, days: float, until: datetime,
         scale: float = 1.0, seed: int | None = None, wifi_every: timedelta = 3 * MINUTE,
     ) -> None:  # fmt: skip
         self.engine, self.areas, self.days, self.until = engine, areas, days, until

@@ -56,6 +56,8 @@ class Source:
     name: str
     size: float  # vehicles/min at full flow, clients at peak, or intake per working hour
     quality: float = 1.0  # backlog: the share resolved on time
+    lat: float | None = None  # where it stands (feeds/demo/places.py), sent with each reading
+    lon: float | None = None
 
     @property
     def topic(self) -> str:
@@ -185,7 +187,8 @@ def traffic_payload(
     speed = free_flow * (1 - 0.75 * occupancy**1.5) * rng.uniform(0.9, 1.1)
     vehicles = poisson(rng, level * src.size * interval_s / 60)
     return TrafficPayload(
-        ts=ts, seq=seq, name=src.name, vehicles=vehicles, interval_s=interval_s,
+        ts=ts, seq=seq, name=src.name, lat=src.lat, lon=src.lon, vehicles=vehicles,
+        interval_s=interval_s,
         speed_kmh=round(speed, 1), occupancy=round(occupancy, 3),
     )  # fmt: skip
 
@@ -227,7 +230,9 @@ def wifi_payload(
 ) -> WifiPayload:
     """Make one access point reading; a down AP has no clients."""
     clients = poisson(rng, src.size * wifi_level(local_dt)) if up else 0
-    return WifiPayload(ts=ts, seq=seq, name=src.name, up=up, clients=clients)
+    return WifiPayload(
+        ts=ts, seq=seq, name=src.name, lat=src.lat, lon=src.lon, up=up, clients=clients
+    )
 
 
 @dataclass(slots=True)
@@ -276,7 +281,8 @@ def backlog_payload(src: Source, state: BacklogState, ts: datetime, seq: int = 0
     """Make one desk reading from its state."""
     overdue = min(state.pending, round(state.pending * state.overdue_share))
     return BacklogPayload(
-        ts=ts, seq=seq, name=src.name, pending=state.pending, overdue=overdue,
+        ts=ts, seq=seq, name=src.name, lat=src.lat, lon=src.lon, pending=state.pending,
+        overdue=overdue,
         received_today=state.received, resolved_today=state.resolved,
         resolved_on_time_today=state.on_time,
     )  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Connection, Row, case, func, literal, select, text
 
 from ioc.store.engine import driver_cursor
+from ioc.store.positions import SourcePosition
 from ioc.store.schema import (
     ROLLUP_SUMS,
     SOURCE_HOUR_MAXES,
@@ -25,6 +26,7 @@ from ioc.store.schema import (
     rollups_hour,
     source_hours,
 )
+from ioc.store.schema import source_positions as source_positions_table
 
 # A row of a select: its columns by name, values as stored.
 StoreRow = Row[*tuple[Any, ...]]
@@ -398,3 +400,16 @@ def dead_letters_of_topic(
         .limit(limit)
     )
     return int(count), list(newest)
+
+
+def source_positions(conn: Connection, *, district: str) -> list[SourcePosition]:
+    """Every source of a district that sent a position (lat/lon), with its name; for the map."""
+    p = source_positions_table.c
+    same = (latest.c.district == p.district) & (latest.c.feed == p.feed)
+    query = (
+        select(p.feed, p.source, latest.c.name, p.lat, p.lon, p.ts)
+        .select_from(source_positions_table.outerjoin(latest, same & (latest.c.source == p.source)))
+        .where(p.district == district)
+        .order_by(p.feed, p.source)
+    )
+    return [SourcePosition(*row) for row in conn.execute(query)]

@@ -426,3 +426,16 @@ alarm_lease = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("cursor", Integer, nullable=False, default=0),
 )
+
+# Each source's newest position, when it sends the contract's optional lat/lon (WGS 84):
+# apart from ``latest``, so a reading without one keeps it (ioc/store/positions.py).
+source_positions = Table(
+    "source_positions",
+    metadata,
+    Column("district", String(64), primary_key=True),
+    Column("feed", String(16), primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("ts", UTCDateTime(), nullable=False),  # the reading that carried it
+)
