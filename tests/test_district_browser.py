@@ -187,7 +187,9 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 
 def _axes(page, graph_id: str) -> dict:
-    wait_for_js(page, f"!!document.querySelector('#{graph_id} .main-svg')")
+    # Drawn: its ticks are there (plotly draws them after the frame).
+    wait_for_js(page, f"document.querySelectorAll('#{graph_id} .xtick text').length > 1")
+    page.wait_for_timeout(300)  # plotly's automargin redraw settles the tick positions
     return page.evaluate(AXES, graph_id)
 
 

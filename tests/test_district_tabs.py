@@ -7,18 +7,23 @@ so nobody lands on an all-green tab wondering why the district is red.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
+from plotly.utils import PlotlyJSONEncoder
 
 from ioc.district_view import parse_view
-from ioc.services.district import DistrictService, worst_tab
+from ioc.i18n import t
+from ioc.model.district import HeaderKpi
+from ioc.services.district import HEADER_KPIS, DistrictService, worst_tab
 from ioc.services.kpis import load_kpis
 from ioc.services.metrics import MetricsService
 from ioc.services.wall import WallService
 from tests.conftest import make_settings
 from tests.test_wall_service import NOW, backlog, traffic, wifi, write
 from widgets.district_controls import tabs
+from widgets.district_header import kpi_card
 
 
 @pytest.fixture
@@ -89,3 +94,18 @@ def test_each_tab_carries_its_worst_status_as_a_mark_and_in_its_name(engine, dis
     assert by_tab["district-tab-wifi"] == ("mark mark--alarm mark--bare", "Public wifi: alarm")
     assert by_tab["district-tab-traffic"][0] == "mark mark--ok mark--bare"
     assert by_tab["district-tab-services"][0] == "mark mark--ok mark--bare"
+
+
+def test_every_header_figure_says_what_it_counts_over_which_period_and_from_where():
+    cards = []
+    for key in HEADER_KPIS:
+        kpi = HeaderKpi(key, 10.0, 50.0, "ok", NOW, 12.0, 20.0)
+        cards.append(json.dumps(kpi_card(kpi, "en", NOW).to_plotly_json(), cls=PlotlyJSONEncoder))
+    for key, card in zip(HEADER_KPIS, cards, strict=True):
+        assert "kpi-basis" in card, key
+        assert "live reports" in card, key  # the source
+        assert any(word in card for word in ("now", "24 h", "today")), key  # the period
+    # The metrics table names its own source, and the figure both measure.
+    vi = t("metrics_basis", "vi")
+    assert "kho dữ liệu" in vi and "Hồ sơ đang xử lý" in vi
+    assert "Applications pending" in t("metrics_basis", "en")

@@ -66,6 +66,9 @@ def kpi_card(kpi: HeaderKpi, lang: str, now: datetime) -> html.Div:
                 className="kpi-status",
             ),
             html.Div(_versus(kpi, lang), className="kpi-median"),
+            # What it counts, over which period, from which source (the metrics table
+            # below has figures of its own, from another source).
+            html.Div(t(f"kpi_basis_{kpi.key}", lang), className="kpi-basis"),
         ],
         className=f"kpi-card kpi-card--{kpi.status}",
         **{"data-kpi": kpi.key, "data-status": kpi.status},

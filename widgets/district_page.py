@@ -193,8 +193,10 @@ def services_tab(report: DistrictReport, lang: str, thresholds, areas: AreaCatal
              ("overdue", "col_overdue", SERIES["b"], "y")], lang, shape="hv",
             span=(view.since, view.until)),
             view, lang, "services_series"),
-        panel(t("district_metrics", lang, name=report.name(lang)), metrics_body, view, lang,
-              "services_metrics"),
+        panel(t("district_metrics", lang, name=report.name(lang)),
+              html.Div([html.P(t("metrics_basis", lang), className="dpanel-basis",
+                               id="district-metrics-basis"), metrics_body]),
+              view, lang, "services_metrics"),
     ]  # fmt: skip
 
 
