@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 import pytest
 
 from ioc.contract import topic_for
-from ioc.store import schema
 from tests.conftest import Publisher, screenshot, wait_for_js, wait_until
 from tests.marks_check import check_marks
 from tests.test_auth_browser import axe_script
@@ -220,7 +219,6 @@ def test_the_charts_read_in_the_pages_language_with_sensible_axes(fed, browser):
         context.close()
 
 
-@pytest.mark.skipif("lat" not in schema.latest.c, reason="the store keeps no source position yet")
 def test_the_access_points_stand_on_the_district_map_and_a_click_opens_one(fed, browser):
     context, page = open_page(browser, f"{fed.base_url}/district/{DISTRICT}?tab=wifi&lang=en")
     try:

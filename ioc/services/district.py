@@ -100,6 +100,12 @@ class DistrictService:
                 view = replace(view, tab=tab)
             mine = [r for r in rows if r.feed == view.feed]
             found = self._tab_tables(conn, view, now, mine)
+            # Where the tab's sources stand, for those whose messages said so (lat, lon).
+            positions = {
+                p.source: (p.lat, p.lon)
+                for p in queries.source_positions(conn, district=view.slug)
+                if p.feed == view.feed
+            }
             source = missing = None
             if view.source:
                 row = next((r for r in mine if r.source == view.source), None)
@@ -119,7 +125,7 @@ class DistrictService:
             source=source,
             source_missing=bool(missing),
             tab_status=by_tab,
-            positions=source_positions(mine),
+            positions=positions,
         )
 
     def _tab_tables(
@@ -133,16 +139,6 @@ class DistrictService:
         return services_tables(
             conn, view, now, mine, freshness=self.freshness, kpis=self.kpis, metrics=self.metrics
         )
-
-
-def source_positions(rows: list[StoreRow]) -> dict[str, tuple[float, float]]:
-    """Each source's last known position (lat, lon), for the sources whose messages gave one."""
-    found: dict[str, tuple[float, float]] = {}
-    for row in rows:
-        lat, lon = getattr(row, "lat", None), getattr(row, "lon", None)
-        if isinstance(lat, int | float) and isinstance(lon, int | float):
-            found[row.source] = (float(lat), float(lon))
-    return found
 
 
 def tab_statuses(kpis: tuple[HeaderKpi, ...]) -> dict[str, Status]:
