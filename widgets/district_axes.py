@@ -78,6 +78,8 @@ def limit_lines(lang: str, warn: float | None, alarm: float | None, *, yref: str
                                                           "dash": "dash"}})  # fmt: skip
         text = f"{t(f'status_{status}', lang)} < {number(value, lang)} %"
         notes.append({"xref": "paper", "x": 1, "xanchor": "right", "yref": yref, "y": value,
-                      "yanchor": "bottom", "showarrow": False, "text": text,
+                      # warn's label above its line, alarm's below: close limits stay legible
+                      "yanchor": "bottom" if status == "warn" else "top",
+                      "showarrow": False, "text": text,
                       "font": {"color": colour, "size": 12}})  # fmt: skip
     return shapes, notes
