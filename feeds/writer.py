@@ -334,11 +334,28 @@ def _serve(
                 break
             case Command():
                 try:
-                    connection.send(Done(writer.run(message)))
+                    answer: Done | Unavailable = Done(writer.run(message))
                 except StoreUnavailable as err:
-                    connection.send(Unavailable(str(err)))
+                    answer = Unavailable(str(err))
+                if not _answer(connection, answer):
+                    break
             case _:  # answered all the same: the ingestor waits for every answer
-                connection.send(Unavailable(f"not a writer command: {type(message).__name__}"))
+                refusal = Unavailable(f"not a writer command: {type(message).__name__}")
+                if not _answer(connection, refusal):
+                    break
+
+
+def _answer(connection: Connection, answer: Done | Unavailable) -> bool:
+    """Send an answer; False when the ingestor is gone (killed: its pipe is broken).
+
+    What the writer committed for it stays committed; the broker sends the messages
+    again to whichever ingestor comes next, and they are counted as duplicates."""
+    try:
+        connection.send(answer)
+    except OSError:
+        log.warning("the ingestor that started this writer is gone; the writer stops")
+        return False
+    return True
 
 
 class WriterProcess(StoreWriter):

@@ -70,7 +70,12 @@ def add_rollups(conn: Connection, new: Iterable[Reading]) -> None:
     if not sums:
         return
     add_source_hours(conn, new)
-    rows = [{"district": d, "feed": f, "minute": m, **values} for (d, f, m), values in sums.items()]
+    # In key order: two ingestors of a share group update the same minute rows, and
+    # lock them in one order (PostgreSQL), so neither waits on the other in a cycle.
+    rows = [
+        {"district": d, "feed": f, "minute": m, **values}
+        for (d, f, m), values in sorted(sums.items())
+    ]
     statement = dialect_insert(conn, rollups)
     update = {name: rollups.c[name] + statement.excluded[name] for name in ROLLUP_SUMS}
     conn.execute(
@@ -183,7 +188,10 @@ def add_source_hours(conn: Connection, new: Iterable[Reading]) -> None:
     }
     if conn.dialect.name == "postgresql":  # COPY, then one statement (ioc/store/stage.py)
         columns = tuple(rows[0])
-        staged = stage(conn, source_hours, columns, [[r[c] for c in columns] for r in rows])
+        values = [[r[c] for c in columns] for r in rows]
+        staged = stage(
+            conn, source_hours, columns, values, key=("district", "feed", "source", "hour")
+        )
         statement = statement.from_select(columns, staged)
     conn.execute(
         statement.on_conflict_do_update(

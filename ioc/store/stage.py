@@ -30,10 +30,19 @@ def _plain(value: Any) -> Any:
 
 
 def stage(
-    conn: Connection, target: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    conn: Connection,
+    target: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    key: Sequence[str],
 ) -> Select[Any]:
     """COPY ``rows`` (values in ``columns``' order) into a temporary twin of ``target``;
-    return the ``SELECT`` of them, for ``insert(target).from_select(columns, …)``."""
+    return the ``SELECT`` of them, for ``insert(target).from_select(columns, …)``.
+
+    The rows come out in ``key`` order (the target's unique key): two ingestors of a
+    share group then lock the rows they both update in one order, and never deadlock
+    on each other."""
     name = f"stage_{target.name}_{len(columns)}"
     cursor = driver_cursor(conn)
     try:
@@ -49,4 +58,4 @@ def stage(
     finally:
         cursor.close()
     staged = table(name, *[column(c) for c in columns])
-    return select(*[staged.c[c] for c in columns])
+    return select(*[staged.c[c] for c in columns]).order_by(*[staged.c[c] for c in key])

@@ -64,7 +64,10 @@ def insert_readings(
     if conn.dialect.name == "sqlite":
         return _insert_readings_sqlite(conn, unique, received_at)
     rows = [_row(reading, received_at) for reading in unique.values()]
-    staged = stage(conn, readings, READING_COLUMNS, [[r[c] for c in READING_COLUMNS] for r in rows])
+    values = [[r[c] for c in READING_COLUMNS] for r in rows]
+    staged = stage(
+        conn, readings, READING_COLUMNS, values, key=("district", "feed", "source", "ts")
+    )
     statement = (
         dialect_insert(conn, readings)
         .from_select(READING_COLUMNS, staged)
@@ -152,7 +155,8 @@ def upsert_latest(conn: Connection, new: Iterable[Reading], *, received_at: date
         if conn.dialect.name == "postgresql":  # COPY, then one statement (ioc/store/stage.py)
             values = [[row[c] for c in LATEST_COLUMNS] for row in rows]
             source = statement.from_select(
-                LATEST_COLUMNS, stage(conn, latest, LATEST_COLUMNS, values)
+                LATEST_COLUMNS,
+                stage(conn, latest, LATEST_COLUMNS, values, key=("district", "feed", "source")),
             )
         upsert = source.on_conflict_do_update(
             index_elements=["district", "feed", "source"],
