@@ -29,6 +29,7 @@ from pages.alarms_api import alarms_api
 from pages.auth import OPEN_WARNING, auth, warn_open
 from pages.briefing.routes import briefing
 from pages.district_export import export, page_status
+from pages.document import install as document
 from pages.security import harden
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def create_app(
         assets_path_ignore=["^briefing$", "^auth$"],
     )
     app.layout = shell  # the account bar above every page (pages/account_bar.py)
+    document(app, settings.lang)  # <html lang> per page, 404 for unknown pages
     services = Services.build(settings, engine, areas, kpis, catalogue)
     app.server.extensions[EXTENSION_KEY] = services
     app.server.session_interface = SessionCookies()
