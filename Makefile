@@ -60,6 +60,7 @@ format: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(PY) -m bench.ingest
+	$(PY) -m bench.ingest_cpu
 	$(PY) -m bench.wall
 	$(PY) -m bench.district
 	$(PY) -m bench.metrics

@@ -34,6 +34,8 @@ def run_ceiling(url: str, args: argparse.Namespace, qos: int) -> dict:
             state["first"] = now
         state["last"] = now
         state["n"] += 1
+        if state["n"] == n:
+            state["ended_at"] = time.time()  # for bench.ingest_cpu's window
 
     client.on_message = on_message
     client.on_connect = lambda c, *_: c.subscribe("ioc/v1/#", qos=1)
@@ -68,4 +70,5 @@ def run_ceiling(url: str, args: argparse.Namespace, qos: int) -> dict:
         "seconds": round(elapsed, 3),
         "rate": round((got - 1) / elapsed) if got > 1 and elapsed > 0 else 0,
         "publisher_rate": pub.get("send_rate"),
+        "ended_at": state.get("ended_at"),
     }

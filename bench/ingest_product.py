@@ -151,6 +151,7 @@ def run_product(url: str, args: argparse.Namespace, areas, qos: int, workdir: Pa
         "publisher_rate": pub.get("send_rate"),
         "max_queue": max_queue,
     }
+    result["wall_start"] = start  # for bench.ingest_cpu's window
     if done_at is not None:
         result["seconds"] = round(done_at - start, 3)
         result["rate"] = round(n / (done_at - start))
