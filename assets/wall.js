@@ -22,6 +22,7 @@
   var CURSOR_IDLE_MS = 3000;
   var SHIFT_EVERY_MS = 60000;
   var DISTRICT_WAIT_MS = 3000; // longest wait for a district scene's values
+  var PAGE_MS = 10000; // a page of a scene with pages, when the wall does not rotate
   var HINT_MS = 8000; // the keys' hint shows this long after the start, a key or a move
 
   var wall = null;
@@ -175,6 +176,7 @@
     var period = (this.config.rotateS || 20) * 1000;
     var rotating = this.config.rotateS > 0 || this.jump;
     var elapsed = now - this.viewStarted;
+    this.turnPages(elapsed, period);
     this.stage.style.setProperty("--progress", rotating && !this.paused ? Math.min(elapsed / period, 1) : 0);
     if (this.paused || !rotating || this.pending || elapsed < period) {
       return;
@@ -260,6 +262,28 @@
       return;
     }
     event.preventDefault();
+  };
+
+  Wall.prototype.turnPages = function (elapsed, period) {
+    // A scene with more tiles than fit (database metrics: pages of twelve) shows its
+    // pages in turn within its time; fixed (no rotation), a page every 10 s.
+    var scene = this.stage.querySelector(".scene.is-active");
+    var grids = scene ? scene.querySelectorAll(".tile-grid[data-page]") : [];
+    if (!grids.length) {
+      return;
+    }
+    var pages = [];
+    for (var i = 0; i < grids.length; i++) {
+      if (grids[i].querySelector(".tile:not(.tile--empty)") || i === 0) {
+        pages.push(grids[i]);
+      }
+    }
+    var each = this.config.rotateS > 0 ? period / pages.length : PAGE_MS;
+    var page = this.paused ? this.page || 0 : Math.floor(elapsed / each) % pages.length;
+    this.page = page;
+    for (var j = 0; j < grids.length; j++) {
+      grids[j].classList.toggle("is-shown", grids[j] === pages[page]);
+    }
   };
 
   Wall.prototype.showHint = function () {

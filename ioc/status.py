@@ -1,7 +1,8 @@
 """The one status rule: ok / warn / alarm from thresholds; stale and no_data beat every colour.
 
-A value with a target but no warn or alarm is ``neutral``: nothing says when it is
-bad, so it is shown against its target ("6 / mục tiêu 5"), never as a green "ok".
+A value with a target but no warn or alarm is ``neutral``, and so is one short of its
+target but not past warn: it is shown against its target ("6 / mục tiêu 5") in a
+neutral colour, never as a green "ok"; ok needs the target met (or no target).
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ def status_of(value: float | None, thresholds: Thresholds | None, *, stale: bool
         return "alarm"
     if thresholds.breached(value, thresholds.warn):
         return "warn"
+    if thresholds.breached(value, thresholds.target):
+        return "neutral"  # short of its target: not "normal", whatever the thresholds say
     if thresholds.warn is None and thresholds.alarm is None and thresholds.target is not None:
-        return "neutral"
+        return "neutral"  # a target alone says nothing of good or bad
     return "ok"
 
 

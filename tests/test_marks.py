@@ -52,13 +52,15 @@ def test_the_server_written_mark_escapes_its_text_and_an_unknown_status_reads_no
     [
         (6, Thresholds("lower", target=5), "neutral"),  # a rank against a target only
         (0, Thresholds("higher", target=106), "neutral"),  # 0 tasks done of 106
-        (6, Thresholds("lower", warn=10, alarm=20, target=5), "ok"),
+        (6, Thresholds("lower", warn=10, alarm=20, target=5), "neutral"),  # DTI rank 6, target 5
+        (5, Thresholds("lower", warn=10, alarm=20, target=5), "ok"),
+        (99.85, Thresholds("higher", warn=98, alarm=95, target=99.5), "ok"),
         (12, Thresholds("lower", warn=10, alarm=20, target=5), "warn"),
         (6, None, "ok"),  # informational: no target, no thresholds
         (None, Thresholds("lower", target=5), "no_data"),
     ],
 )
-def test_a_value_with_a_target_but_no_thresholds_is_neutral_never_green(value, thresholds, status):
+def test_a_value_with_a_target_only_or_short_of_it_is_neutral_never_green(value, thresholds, status):
     assert status_of(value, thresholds, stale=False) == status
 
 

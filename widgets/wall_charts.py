@@ -262,6 +262,27 @@ def down_hours(hours: Sequence[tuple[datetime, float]], lang: str) -> dict:
     }
 
 
+def wall_map(figure: dict) -> dict:
+    """The district map sized for the wall: 28 px names, 30 px marks, names kept apart."""
+    labels = figure["data"][-1]
+    labels["textfont"] = {"size": TEXT_PX, "color": INK}
+    labels["marker"]["size"] = 30
+    labels["textposition"] = _label_sides(labels["x"], labels["y"])
+    return figure
+
+
+def _label_sides(xs: list[float], ys: list[float]) -> list[str]:
+    """Names under their marks; a name with another mark just below it goes to the side
+    away from that mark, so names at 28 px do not run over each other."""
+    dx, dy = 0.2 * (max(xs) - min(xs) or 1), 0.18 * (max(ys) - min(ys) or 1)
+    sides = []
+    for x, y in zip(xs, ys, strict=True):
+        below = [x2 for x2, y2 in zip(xs, ys, strict=True) if abs(x - x2) < dx and 0 < y - y2 < dy]
+        sides.append("bottom center" if not below else
+                     "middle left" if below[0] > x else "middle right")  # fmt: skip
+    return sides
+
+
 # --- lists ---------------------------------------------------------------------------
 
 

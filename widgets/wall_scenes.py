@@ -16,7 +16,7 @@ from ioc.i18n.format import local_time
 from ioc.model.wall import AreaState, WallSnapshot
 from widgets import wall_charts as charts
 from widgets.district_map import map_figure, map_patch
-from widgets.theme import GRAPH_CONFIG, INK, STATUS_COLOURS
+from widgets.theme import GRAPH_CONFIG, STATUS_COLOURS
 from widgets.tiles import (
     kpi_tile,
     metric_body,
@@ -45,7 +45,8 @@ KPIS = (
 OVERVIEW_KPIS = ("traffic_speed", "wifi_up", "backlog_overdue")
 # Tile scopes: "city" (the overview), "district" (the district scene), "kpis" (the city's).
 SCOPES = ("city", "district", "kpis")
-DX_SLOTS = 15  # tiles of the database-metrics scene (5 x 3); the page's outputs are fixed
+DX_PAGE = 12  # tiles of one page of the database-metrics scene (4 x 3)
+DX_SLOTS = 2 * DX_PAGE  # two pages, in turn; the page's outputs are fixed
 PENDING = "#4cc3ff"
 RESOLVED = STATUS_COLOURS["ok"]
 
@@ -152,12 +153,7 @@ def scene_kpis(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> html.
 
 
 def _map(catalogue: AreaCatalogue, snap: WallSnapshot, lang: str, focus: str | None) -> dict:
-    """The district map, its names and marks sized for the wall (28 px names)."""
-    figure = map_figure(catalogue, snap.districts, lang, focus)
-    labels = figure["data"][-1]
-    labels["textfont"] = {"size": 28, "color": INK}
-    labels["marker"]["size"] = 30
-    return figure
+    return charts.wall_map(map_figure(catalogue, snap.districts, lang, focus))
 
 
 def scene_traffic(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> html.Section:
@@ -234,8 +230,17 @@ def scene_dx(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> html.Se
                 className=metric_class(view),
             )
         )
+    # Pages of twelve (4 x 3), shown in turn within the scene's time (wall.js).
+    pages = [tiles[start : start + DX_PAGE] for start in range(0, DX_SLOTS, DX_PAGE)]
     return html.Section(
-        html.Div(tiles, className="tile-grid tile-grid--dx"),
+        [
+            html.Div(
+                page,
+                className="tile-grid tile-grid--dx" + (" is-shown" if not n else ""),
+                **{"data-page": str(n)},
+            )
+            for n, page in enumerate(pages)
+        ],
         id="wall-scene-dx",
         className="scene scene--dx",
         **{"data-scene": "dx"},
