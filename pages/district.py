@@ -20,6 +20,7 @@ from ioc.district_view import DistrictView, parse_view
 from ioc.i18n import normalise_lang, t
 from ioc.scope import Scope, scoped_callback, scoped_layout
 from ioc.services.container import Services, get_services
+from widgets.district_alarms import active_alarms, alarms_section
 from widgets.district_controls import range_caption, range_controls, tabs
 from widgets.district_header import kpi_cards
 from widgets.district_page import tab_body
@@ -63,6 +64,9 @@ def district_layout(services: Services, view: DistrictView, scope: Scope) -> htm
         return _refusal("forbidden_title", message, areas, scope, lang, code=403)
     report = services.district.report(view)
     view = report.view  # the tab the page opens on, when the URL named none
+    now = datetime.now(UTC)
+    active = services.alarms.active_alarms(district=view.slug)
+    alarms = alarms_section(active, services.alarms.history(view.slug, now), lang, now, view.slug)
     notices = list(view.notices)
     if report.source_missing:
         notices.append(t("source_missing", lang, source=view.source))
@@ -89,6 +93,7 @@ def district_layout(services: Services, view: DistrictView, scope: Scope) -> htm
             ),  # fmt: skip
             html.Main(
                 [
+                    alarms,
                     html.Div(
                         [tabs(view, lang, report.tab_status), range_controls(view, lang)],
                         className="controls",
@@ -211,3 +216,21 @@ def apply_custom_range(_scope: Scope, clicks, start, end, state):
     query = {"tab": state.get("tab"), "range": "custom", "lang": state.get("lang"),
              "from": (start or "")[:10], "to": (end or "")[:10]}  # fmt: skip
     return f"/district/{state.get('slug')}?{urlencode(query)}"
+
+
+@scoped_callback(
+    Output("district-alarms", "children"),
+    Input("district-tick", "n_intervals"),
+    State("district-state", "data"),
+    district=_slug_of,
+    prevent_initial_call=True,
+)
+def refresh_alarms(_scope: Scope, _n, state):
+    """Refresh the district's active alarms in place, with the header."""
+    services = get_services()
+    state = state if isinstance(state, dict) else {}
+    slug = state.get("slug")
+    lang = normalise_lang(state.get("lang"), services.settings.lang)
+    if slug not in services.areas:
+        return dash.no_update
+    return active_alarms(services.alarms.active_alarms(district=slug), lang, datetime.now(UTC))

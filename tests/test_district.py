@@ -279,6 +279,9 @@ def test_the_migration_fills_hourly_rollups_from_readings_already_kept(tmp_path,
             conn.exec_driver_sql(f"DROP TABLE {table}")
         for column in ("reconnects", "session_losses"):  # and 0008
             conn.exec_driver_sql(f"ALTER TABLE ingestors DROP COLUMN {column}")
+        for table in ("alarms", "alarm_transitions", "alarm_deliveries", "alarm_lease"):  # 0011
+            conn.exec_driver_sql(f"DROP TABLE {table}")
+        conn.exec_driver_sql("DROP TABLE source_positions")  # and 0012
     migrate(engine)
     with engine.connect() as conn:
         found = {tuple(row[:4]): row.n for row in conn.execute(select(source_hours))}

@@ -223,7 +223,7 @@ def _callbacks(app):
 
 def test_every_callback_has_a_row_in_the_callback_table(app):
     named = {"wall-stamp.children", "status-body.children", "district-kpis.children",
-             "district-nav.href", "_pages_content"}  # fmt: skip
+             "district-nav.href", "_pages_content", "district-alarms.children"}  # fmt: skip
     for key in _callbacks(app):
         assert any(n in key for n in named), f"add {key[:80]} to the callback tests"
 
@@ -240,6 +240,8 @@ def test_each_identity_gets_exactly_the_callbacks_its_role_allows(app, people, a
         "district mine": ("district-kpis.children", [1, mine_state]),
         "district other": ("district-kpis.children", [1, other_state]),
         "district jump": ("district-nav.href", [1, "2026-01-01", "2026-01-02", other_state]),
+        "alarms mine": ("district-alarms.children", [1, mine_state]),
+        "alarms other": ("district-alarms.children", [1, other_state]),
         "page status": ("_pages_content", ["/", ""]),
     }
     allowed = {
@@ -247,7 +249,7 @@ def test_each_identity_gets_exactly_the_callbacks_its_role_allows(app, people, a
         "wall": {"wall mine", "wall other"},
         "api_leader": set(),
         "api_district": set(),
-        "district": {"wall mine", "status", "district mine", "page status"},
+        "district": {"wall mine", "status", "district mine", "page status", "alarms mine"},
     }.get(who, set(asks))
     for name, (output, values) in asks.items():
         response = call(app, output, values, {**headers, **ORIGIN}, client=client)

@@ -234,6 +234,7 @@ def test_the_migration_fills_hourly_district_rollups_from_the_minutes(tmp_path):
             conn.exec_driver_sql(f"ALTER TABLE ingestors DROP COLUMN {column}")
         for table in ("alarms", "alarm_transitions", "alarm_deliveries", "alarm_lease"):  # 0011
             conn.exec_driver_sql(f"DROP TABLE {table}")
+        conn.exec_driver_sql("DROP TABLE source_positions")  # and 0012
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
     migrate(engine)
     with engine.connect() as conn:
