@@ -138,8 +138,13 @@ def run_all_in_one(ready: Prepared) -> None:
             log.info("no scheduled briefing snapshots; the retention of hand-taken ones runs")
     simulator = None
     if simulate:
-        start_backfill(settings, services.engine, services.areas)
-        simulator = Simulator.from_settings(settings, services.areas, mqtt_url)
+        # On a first start the past is written first; the live readings go on from it.
+        backfill = backfill_for(settings, services.engine, services.areas)
+        after = backfill.done if backfill is not None else None
+        simulator = Simulator.from_settings(settings, services.areas, mqtt_url, after)
+        if backfill is not None:
+            backfill.then = simulator.adopt
+            backfill.start()
         simulator.start()
         log.info("simulator publishing demo feeds to %s", redact_url(mqtt_url))
     url = f"http://{settings.host}:{settings.port}/"
@@ -185,11 +190,12 @@ def start_demo_warehouse(settings: Settings) -> None:
         ensure_demo_warehouse(DEMO_WAREHOUSE, today=datetime.now(UTC).astimezone(LOCAL_TZ).date())
 
 
-def start_backfill(settings: Settings, engine: Engine, areas: AreaCatalogue) -> Backfill | None:
-    """On a first start of the demo (an empty store), write its past in the background.
+def backfill_for(settings: Settings, engine: Engine, areas: AreaCatalogue) -> Backfill | None:
+    """On a first start of the demo (an empty store), what writes its past (not started).
 
     Decided before the live simulator starts, so its first readings never make a
-    new store look used; the past ends at this minute, where the live feeds begin.
+    new store look used. The past ends at this minute; the live readings wait for
+    it, so each source's newest state (and since when) is the live one, after the past.
     """
     days = settings.sim_backfill_days
     if not days or not is_empty(engine):
@@ -199,7 +205,6 @@ def start_backfill(settings: Settings, engine: Engine, areas: AreaCatalogue) -> 
         engine, areas, days=days, until=until, scale=settings.sim_sources_scale,
         wifi_every=wifi_every_for(settings.stale_factor, settings.wifi_interval_s),
     )  # fmt: skip
-    backfill.start()
     return backfill
 
 

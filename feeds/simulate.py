@@ -74,6 +74,7 @@ class Simulator:
         scale: float = 1.0, qos: int = 1, rate: float | None = None, seed: int | None = None,
         bad_every: float | None = None, offline: Iterable[str] = (), wifi_interval_s: int = 60,
         backlog_interval_s: int = 300, offline_after_s: float = 30.0, offline_for_s: float = 120.0,
+        after: threading.Event | None = None,
     ) -> None:  # fmt: skip
         self.url, self.speedup, self.qos, self.rate = url, speedup, qos, rate
         self.areas = tuple(areas.areas if isinstance(areas, AreaCatalogue) else areas)
@@ -99,15 +100,23 @@ class Simulator:
         self._order = itertools.count()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        # Readings wait for this (the demo's past being written): presence goes out at once.
+        self._after = after
         self._thread: threading.Thread | None = None
         self._t0, self._epoch0, self._next_slot = time.monotonic(), time.time(), 0.0
 
     @classmethod
-    def from_settings(cls, settings: Settings, areas: AreaCatalogue, url: str) -> Simulator:
+    def from_settings(
+        cls,
+        settings: Settings,
+        areas: AreaCatalogue,
+        url: str,
+        after: threading.Event | None = None,
+    ) -> Simulator:
         """Build a simulator from IOC_ settings (for the all-in-one app)."""
         return cls(
             url, areas, speedup=settings.sim_speedup, scale=settings.sim_sources_scale,
-            wifi_interval_s=settings.wifi_interval_s,
+            wifi_interval_s=settings.wifi_interval_s, after=after,
             backlog_interval_s=settings.backlog_interval_s,
         )  # fmt: skip
 
@@ -251,6 +260,8 @@ class Simulator:
         interval = self.intervals[src.feed] / self.speedup
 
         def job(when: float) -> float:
+            if self._after is not None and not self._after.is_set():
+                return time.monotonic() + 0.5  # the past is still being written
             client = self._connected(src.district)
             if client is None:
                 return time.monotonic() + 0.5  # report at once when the district is back
@@ -263,6 +274,14 @@ class Simulator:
             return now + self._rng.uniform(0, interval) if first else max(when + interval, now)
 
         return job
+
+    def adopt(
+        self, states: dict[Source, WifiState | BacklogState], seqs: dict[Source, int]
+    ) -> None:
+        """Go on from a written past: its access points' and desks' states, its seq numbers."""
+        known = set(self.sources)
+        self._state.update({src: state for src, state in states.items() if src in known})
+        self._seq.update({src: seq for src, seq in seqs.items() if src in known})
 
     def reading(self, src: Source) -> Payload:
         """Compute a source's next reading at the simulated time, stamped with real time."""

@@ -120,6 +120,7 @@ def test_the_usual_hour_and_the_24h_uptime_come_from_the_past(history, areas):
 def test_first_start_backfills_then_never_again(tmp_path):
     app = AppProcess(tmp_path, IOC_SIM_BACKFILL_DAYS="3", IOC_METRICS_FILE="",
                      IOC_BRIEFING_TIMES="", IOC_EMBEDDED_BROKER_PORT="0")  # fmt: skip
+    started = datetime.now(UTC).isoformat()
     app.start()
     try:
         assert app.up()  # answering while the past is written
@@ -129,6 +130,14 @@ def test_first_start_backfills_then_never_again(tmp_path):
             report = json.load(response)
         series = report["tables"]["traffic_series"]["rows"]
         assert sum(row["flow"] is not None for row in series) >= 3 * 24 - 2
+        # The live readings came after the past: an access point is "up since" its last
+        # outage in the past, not since the past began.
+        url = f"{app.base_url}/api/v1/districts/vinh-thanh/report?tab=wifi&range=24h"
+        assert wait_until(lambda: _newest_wifi(url) > started, timeout=60)
+        with urllib.request.urlopen(url, timeout=30) as response:
+            aps = json.load(response)["tables"]["wifi_aps"]["rows"]
+        first = min(row["since"] for row in aps)
+        assert sum(row["since"] > first for row in aps) > len(aps) / 2
     finally:
         app.stop()
     (tmp_path / "app.log").write_text("")
@@ -138,6 +147,12 @@ def test_first_start_backfills_then_never_again(tmp_path):
         assert "backfill" not in app.log()
     finally:
         app.stop()
+
+
+def _newest_wifi(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        rows = json.load(response)["tables"]["wifi_aps"]["rows"]
+    return max((row["as_of"] for row in rows), default="")
 
 
 def test_backfill_can_be_turned_off(tmp_path):

@@ -200,11 +200,11 @@ def wifi_every_for(stale_factor: float, wifi_interval_s: int) -> timedelta:
 def backfill(
     engine: Engine, areas: AreaCatalogue, *, until: datetime, days: float,
     scale: float = 1.0, seed: int | None = None, wifi_every: timedelta = 3 * MINUTE,
-    progress: Callable[[int, int, int], None] | None = None,
+    progress: Callable[[int, int, int], None] | None = None, history: History | None = None,
 ) -> int:  # fmt: skip
     """Write ``days`` of history ending at ``until``; return the readings written."""
     plan = steps(until, days, wifi_every=wifi_every)
-    history = History(areas, scale=scale, seed=seed)
+    history = history or History(areas, scale=scale, seed=seed)
     written = done = 0
     for group in chunks(plan):
         batch = [reading for step in group for reading in history.readings(step)]
@@ -221,6 +221,10 @@ def is_empty(engine: Engine) -> bool:
         return not queries.has_history(conn)
 
 
+# Takes the sources' states (access points, desks) and seq numbers where the past ends.
+Handover = Callable[[dict[Source, WifiState | BacklogState], dict[Source, int]], None]
+
+
 class Backfill:
     """Write the demo's past in a background thread, saying how far it got in the log."""
 
@@ -230,7 +234,12 @@ class Backfill:
     ) -> None:  # fmt: skip
         self.engine, self.areas, self.days, self.until = engine, areas, days, until
         self.scale, self.seed, self.wifi_every = scale, seed, wifi_every
+        self.history = History(areas, scale=scale, seed=seed)  # where the live feeds go on from
         self.done = threading.Event()
+        # Called with the sources' states and seq numbers once the past is written.
+        self.then: (
+            Callable[[dict[Source, WifiState | BacklogState], dict[Source, int]], None] | None
+        ) = None
         self.written = 0
         self._thread: threading.Thread | None = None
         self._said = 0.0
@@ -253,7 +262,7 @@ class Backfill:
         try:
             self.written = backfill(
                 self.engine, self.areas, until=self.until, days=self.days, scale=self.scale,
-                seed=self.seed, wifi_every=self.wifi_every, progress=self._progress,
+                wifi_every=self.wifi_every, progress=self._progress, history=self.history,
             )  # fmt: skip
         except Exception:  # the demo goes on without its past; the log says why
             log.exception("backfill: stopped")
@@ -261,6 +270,8 @@ class Backfill:
             log.info("backfill: done, %d readings over %g days in %.1f s",
                      self.written, self.days, time.monotonic() - started)  # fmt: skip
         finally:
+            if self.then is not None:  # hand the sources' states on before the live readings
+                self.then(self.history.state, self.history.seq)
             self.done.set()
 
     def _progress(self, done: int, total: int, written: int) -> None:
