@@ -14,8 +14,10 @@ from plotly.utils import PlotlyJSONEncoder
 
 from ioc.district_view import parse_view
 from ioc.model.alarm import Condition
+from ioc.model.snapshot import canonical, digest
 from ioc.scope import Scope
 from ioc.store import alarms as rows
+from ioc.store import snapshots as snapshot_rows
 from pages.web import create_app
 from tests.conftest import make_settings
 
@@ -112,3 +114,68 @@ def test_the_district_page_lists_its_active_alarms_worst_first_and_30_days_of_hi
 def test_a_district_without_alarms_says_so(app):
     page = _text(_district_page(app, "phong-dien", "en"))
     assert "No active alarms." in page and "No alarms in the last 30 days." in page
+
+
+# --- the briefing snapshot ---------------------------------------------------------------
+
+
+def _take(app, scope="city", now=None):
+    services = app.server.extensions["ioc_services"]
+    return services.briefing.take(scope=scope, title="Giao ban", taken_by="an", now=now)
+
+
+def test_a_briefing_keeps_the_open_alarms_and_counts_since_the_previous_briefing(app, engine):
+    now = datetime.now(UTC).replace(microsecond=0)
+    before = raise_alarm(engine, "cai-rang", "wifi", now - timedelta(hours=30))
+    first = _take(app, now=now - timedelta(hours=3))
+    assert [a["id"] for a in first.record["alarm_log"]["active"]] == [before]
+    closed = raise_alarm(engine, "cai-rang", "traffic", now - timedelta(hours=2))
+    close_alarm(engine, closed, now - timedelta(hours=1))
+    close_alarm(engine, before, now - timedelta(minutes=30))
+    still = raise_alarm(engine, "ninh-kieu", "ioc", now - timedelta(minutes=10),
+                        kind="ioc_offline", severity="critical")  # fmt: skip
+    second = _take(app, now=now)
+    log = second.record["alarm_log"]
+    assert [a["id"] for a in log["active"]] == [still]
+    assert log["previous_id"] == first.id and log["since"] == first.record["taken_at"]
+    # Since the previous briefing: two raised (the traffic one, the IOC), two closed.
+    assert log["raised"]["feed_stale"] == 1 and log["raised"]["ioc_offline"] == 1
+    assert log["closed"]["feed_stale"] == 2 and sum(log["closed"].values()) == 2
+    assert second.intact  # the digest covers the new fields as it does the others
+
+    client = app.server.test_client()
+    vi = client.get(f"/briefing/{second.id}").get_data(as_text=True)
+    en = client.get(f"/briefing/{second.id}?lang=en").get_data(as_text=True)
+    assert "Cảnh báo đang mở lúc chụp" in vi and "1 cảnh báo đang mở, 1 chưa ai xác nhận" in vi
+    assert "Khẩn cấp" in vi and f"số {first.id}" in vi
+    assert "Alarms open at the time" in en and "ninh-kieu: ioc en" in en
+    assert "Alarms since the previous briefing" in en and "Critical" in en
+    period = en[en.index("alarm-period") :]
+    assert "<td>Stale feed</td><td>1</td><td>2</td>" in period
+
+
+def test_a_district_briefing_counts_only_its_own_alarms(app, engine):
+    now = datetime.now(UTC)
+    raise_alarm(engine, "cai-rang", "wifi", now - timedelta(hours=1))
+    raise_alarm(engine, "ninh-kieu", "wifi", now - timedelta(hours=1))
+    log = _take(app, scope="cai-rang", now=now).record["alarm_log"]
+    assert [a["district"] for a in log["active"]] == ["cai-rang"]
+    assert log["previous_id"] is None and sum(log["raised"].values()) == 1
+
+
+def test_a_snapshot_taken_before_the_alarm_log_still_renders_and_verifies(app, engine):
+    services = app.server.extensions["ioc_services"]
+    taken = _take(app)
+    old = {k: v for k, v in taken.record.items() if k != "alarm_log"}
+    text = canonical(old)
+    row = {"taken_at": taken.taken_at, "scope": "city", "trigger": "manual",
+           "scheduled_for": None, "title": "cũ", "taken_by": "an", "status": old["status"],
+           "record": text, "sha256": digest(text)}  # fmt: skip
+    with engine.begin() as conn:
+        old_id = snapshot_rows.insert_snapshot(conn, row)
+    stored = services.briefing.get(old_id)
+    assert stored.intact and "alarm_log" not in stored.record
+    page = app.server.test_client().get(f"/briefing/{old_id}?lang=en")
+    assert page.status_code == 200
+    html_text = page.get_data(as_text=True)
+    assert "Alarms at the time" in html_text and "Alarms open at the time" not in html_text

@@ -21,6 +21,7 @@ import plotly
 
 from ioc.i18n import t
 from ioc.i18n.format import local_stamp
+from widgets.briefing_alarms import alarm_log_block
 from widgets.briefing_blocks import (
     alarms_block,
     district_detail,
@@ -145,7 +146,7 @@ def _body(record: dict, lang: str) -> str:
         }
         body = section(t("brief_district_kpis", lang), kpi_cards(area, thresholds, lang, medians))
         body += district_table(record, lang) + district_detail(record, lang)
-    body += alarms_block(record, lang) + lists_block(record, lang)
+    body += alarms_block(record, lang) + alarm_log_block(record, lang) + lists_block(record, lang)
     return body + metrics_block(record, lang)
 
 

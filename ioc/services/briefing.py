@@ -22,7 +22,8 @@ from ioc.model.snapshot import (
     canonical,
     digest,
 )
-from ioc.services.briefing_record import district_section, record_of
+from ioc.services.alarms import AlarmService
+from ioc.services.briefing_record import alarm_section, district_section, record_of
 from ioc.services.district import DistrictService
 from ioc.services.kpis import KpiCatalogue
 from ioc.services.wall import WallService
@@ -48,6 +49,7 @@ class BriefingService:
         kpis: KpiCatalogue,
         wall: WallService,
         district: DistrictService,
+        alarms: AlarmService | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -55,6 +57,7 @@ class BriefingService:
         self.kpis = kpis
         self.wall = wall
         self.district = district
+        self.alarms = alarms
 
     def header(self) -> dict[str, dict[str, str]]:
         """The official header of a snapshot taken now (kept in the record)."""
@@ -102,6 +105,13 @@ class BriefingService:
             scheduled_for=scheduled_for, district=section,
             simulated=self.settings.simulator_enabled,
         )  # fmt: skip
+        if self.alarms is not None:
+            with self.engine.connect() as conn:
+                found, _n = store.find_snapshots(conn, scope=scope, until=now, limit=1)
+            before = found[0] if found else None
+            record["alarm_log"] = alarm_section(
+                self.alarms, scope, now, None if before is None else (before.id, before.taken_at)
+            )
         text = canonical(record)
         row: store.NewSnapshot = {
             "taken_at": now,

@@ -12,18 +12,21 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ioc.clock import utc_text
 from ioc.district_view import parse_view
 from ioc.model.snapshot import CITY_SCOPE, JsonDict
 from ioc.model.wall import SHARE_KPIS, AreaState, WallSnapshot
+from ioc.services.alarms import AlarmService
 from ioc.services.district import DistrictService
 from ioc.services.kpis import KPI_FEEDS, KpiCatalogue
 from ioc.status import worst
 
-RECORD_VERSION = 1
+RECORD_VERSION = 1  # still 1: fields added since (alarm_log) are optional, old records render
+# The period counted when there is no earlier briefing of the scope.
+FIRST_PERIOD = timedelta(hours=24)
 # The district page tables a district snapshot keeps (its 24-hour view).
 DISTRICT_TABLES = (
     "traffic_series", "traffic_worst", "wifi_down", "wifi_series",
@@ -141,4 +144,28 @@ def district_section(service: DistrictService, slug: str, now: datetime) -> Json
             {**plain(k), "judged": k.judged} for k in (header.kpis if header is not None else ())
         ],
         "tables": kept,
+    }
+
+
+def alarm_section(
+    alarms: AlarmService, scope: str, now: datetime, previous: tuple[int, datetime] | None
+) -> JsonDict:
+    """The alarms at the time, and those raised and closed since the previous briefing.
+
+    ``previous``: (id, taken_at) of the scope's previous snapshot; without one, the
+    24 hours before. A district's briefing counts its own alarms (no city-wide ones).
+    """
+    since = previous[1] if previous else now - FIRST_PERIOD
+    city = scope == CITY_SCOPE
+    active = alarms.active_alarms(district=None if city else scope)
+    # Raised and closed up to and including the moment taken.
+    counted = alarms.alarm_counts_since(since, now + timedelta(microseconds=1),
+                                        limit=None if city else scope.__eq__)  # fmt: skip
+    return {
+        "active": [a.as_json() for a in active],
+        "since": utc_text(since),
+        "until": utc_text(now),
+        "previous_id": previous[0] if previous else None,
+        "raised": counted["raised"],
+        "closed": counted["closed"],
     }

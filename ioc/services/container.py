@@ -53,6 +53,12 @@ class Services:
         metrics = MetricsService(engine, catalogue, settings.stale_factor)
         wall = WallService(settings, engine, areas, kpis, metrics)
         district = DistrictService(settings, engine, areas, kpis, wall, metrics)
+        alarms = AlarmService(
+            engine,
+            areas.slugs,
+            flood_count=settings.alarm_flood_count,
+            flood_minutes=settings.alarm_flood_minutes,
+        )
         return cls(
             settings,
             engine,
@@ -62,7 +68,7 @@ class Services:
             wall,
             metrics,
             district,
-            BriefingService(settings, engine, areas, kpis, wall, district),
+            BriefingService(settings, engine, areas, kpis, wall, district, alarms),
             AccountService(
                 engine,
                 areas,
@@ -71,12 +77,7 @@ class Services:
                 audit_days=settings.audit_retention_days,
                 session_hours=settings.session_hours,
             ),
-            AlarmService(
-                engine,
-                areas.slugs,
-                flood_count=settings.alarm_flood_count,
-                flood_minutes=settings.alarm_flood_minutes,
-            ),  # fmt: skip
+            alarms,
         )
 
 
