@@ -140,7 +140,7 @@ def run_all_in_one(ready: Prepared) -> None:
     if simulate:
         # On a first start the past is written first; the live readings go on from it.
         backfill = backfill_for(settings, services.engine, services.areas)
-        after = backfill.done if backfill is not None else None
+        after = backfill.ready if backfill is not None else None
         simulator = Simulator.from_settings(settings, services.areas, mqtt_url, after)
         if backfill is not None:
             backfill.then = simulator.adopt
@@ -194,8 +194,8 @@ def backfill_for(settings: Settings, engine: Engine, areas: AreaCatalogue) -> Ba
     """On a first start of the demo (an empty store), what writes its past (not started).
 
     Decided before the live simulator starts, so its first readings never make a
-    new store look used. The past ends at this minute; the live readings wait for
-    it, so each source's newest state (and since when) is the live one, after the past.
+    new store look used. The past ends at this minute; the live readings start
+    from its end (the sources' states), a few seconds later, while it is written.
     """
     days = settings.sim_backfill_days
     if not days or not is_empty(engine):

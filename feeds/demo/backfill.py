@@ -200,11 +200,11 @@ def wifi_every_for(stale_factor: float, wifi_interval_s: int) -> timedelta:
 def backfill(
     engine: Engine, areas: AreaCatalogue, *, until: datetime, days: float,
     scale: float = 1.0, seed: int | None = None, wifi_every: timedelta = 3 * MINUTE,
-    progress: Callable[[int, int, int], None] | None = None, history: History | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> int:  # fmt: skip
     """Write ``days`` of history ending at ``until``; return the readings written."""
     plan = steps(until, days, wifi_every=wifi_every)
-    history = history or History(areas, scale=scale, seed=seed)
+    history = History(areas, scale=scale, seed=seed)
     written = done = 0
     for group in chunks(plan):
         batch = [reading for step in group for reading in history.readings(step)]
@@ -226,26 +226,30 @@ Handover = Callable[[dict[Source, WifiState | BacklogState], dict[Source, int]],
 
 
 class Backfill:
-    """Write the demo's past in a background thread, saying how far it got in the log."""
+    """Write the demo's past in a background thread, saying how far it got in the log.
+
+    First the past is only simulated, in memory (a few seconds): the sources' states
+    where it ends are handed on (``then``) and ``ready`` is set, so the live readings
+    start from there while the same past (same seed) is written. The live readings
+    keep the newest state fresh meanwhile: nothing looks stale on a first start.
+    """
 
     def __init__(
         self, engine: Engine, areas: AreaCatalogue, *, days: float, until: datetime,
         scale: float = 1.0, seed: int | None = None, wifi_every: timedelta = 3 * MINUTE,
     ) -> None:  # fmt: skip
         self.engine, self.areas, self.days, self.until = engine, areas, days, until
-        self.scale, self.seed, self.wifi_every = scale, seed, wifi_every
-        self.history = History(areas, scale=scale, seed=seed)  # where the live feeds go on from
-        self.done = threading.Event()
-        # Called with the sources' states and seq numbers once the past is written.
-        self.then: (
-            Callable[[dict[Source, WifiState | BacklogState], dict[Source, int]], None] | None
-        ) = None
+        self.scale, self.wifi_every = scale, wifi_every
+        self.seed = seed if seed is not None else random.getrandbits(32)  # both passes alike
+        self.ready = threading.Event()  # the past's end is known: live readings may start
+        self.done = threading.Event()  # the past is written
+        self.then: Handover | None = None
         self.written = 0
         self._thread: threading.Thread | None = None
         self._said = 0.0
 
     def start(self) -> None:
-        """Start writing; pages and the live feeds go on meanwhile."""
+        """Start writing; pages answer meanwhile."""
         self._thread = threading.Thread(target=self._run, name="ioc-backfill", daemon=True)
         self._thread.start()
 
@@ -260,19 +264,28 @@ class Backfill:
             "turns this off)", self.days, self.until.isoformat(timespec="minutes"),
         )  # fmt: skip
         try:
+            self._hand_over()
             self.written = backfill(
                 self.engine, self.areas, until=self.until, days=self.days, scale=self.scale,
-                wifi_every=self.wifi_every, progress=self._progress, history=self.history,
+                seed=self.seed, wifi_every=self.wifi_every, progress=self._progress,
             )  # fmt: skip
-        except Exception:  # the demo goes on without its past; the log says why
+        except Exception:  # the demo goes on without (all of) its past; the log says why
             log.exception("backfill: stopped")
         else:
             log.info("backfill: done, %d readings over %g days in %.1f s",
                      self.written, self.days, time.monotonic() - started)  # fmt: skip
         finally:
-            if self.then is not None:  # hand the sources' states on before the live readings
-                self.then(self.history.state, self.history.seq)
+            self.ready.set()
             self.done.set()
+
+    def _hand_over(self) -> None:
+        """Simulate the past without writing it; hand its end on to the live feeds."""
+        ending = History(self.areas, scale=self.scale, seed=self.seed)
+        for step in steps(self.until, self.days, wifi_every=self.wifi_every):
+            ending.readings(step)
+        if self.then is not None:
+            self.then(ending.state, ending.seq)
+        self.ready.set()
 
     def _progress(self, done: int, total: int, written: int) -> None:
         now = time.monotonic()
