@@ -242,6 +242,8 @@ def test_of_two_evaluators_exactly_one_evaluates_and_the_other_takes_over(engine
 
 
 def test_a_dead_evaluators_lease_expires(engine, areas, rules):
+    if engine.dialect.name == "postgresql":  # the lock goes with its connection: see below
+        pytest.skip("the SQLite lease row; PostgreSQL's advisory lock: test_alarms_lease_pg.py")
     one, two = _evaluator(engine, areas, rules), _evaluator(engine, areas, rules)
     assert one.cycle(T0).leading and not two.cycle(T0 + timedelta(seconds=5)).leading
     assert two.cycle(T0 + timedelta(seconds=11)).leading  # one stopped renewing: gone

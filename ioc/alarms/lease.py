@@ -21,6 +21,10 @@ from ioc.store import alarms as rows
 log = logging.getLogger(__name__)
 LEASE_NAME = "evaluator"
 ADVISORY_LOCK_ID = 0x10C0_0015  # beside the migration lock's 0x10C0_0001
+# Advisory locks are per database, not per schema: the lock is (this id, the schema's
+# hash), so deployments (or tests) in separate schemas of one database each have their
+# own evaluator rather than one of them evaluating for all.
+LOCK_ARGS = "CAST(:id AS integer), hashtext(current_schema())"
 
 
 class Lease:
@@ -50,7 +54,7 @@ class Lease:
             self._locked.commit()
             return True
         conn = self.engine.connect()
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:id)"),
+        got = bool(conn.execute(text(f"SELECT pg_try_advisory_lock({LOCK_ARGS})"),
                                 {"id": ADVISORY_LOCK_ID}).scalar())  # fmt: skip
         conn.commit()
         if got:
@@ -69,7 +73,7 @@ class Lease:
         """Give the lease up (a clean stop), so another evaluator takes over at once."""
         try:
             if self._locked is not None:
-                self._locked.execute(text("SELECT pg_advisory_unlock(:id)"),
+                self._locked.execute(text(f"SELECT pg_advisory_unlock({LOCK_ARGS})"),
                                      {"id": ADVISORY_LOCK_ID})  # fmt: skip
                 self._locked.commit()
                 self._locked.close()
