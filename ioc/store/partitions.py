@@ -21,7 +21,9 @@ SQLite has no partitions: there ``ioc.store.writes.prune`` deletes, as before.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -133,7 +135,7 @@ def is_partition(name: str | None) -> bool:
     return name == DEFAULT or (name is not None and day_of(name) is not None)
 
 
-def include_name(name: str | None, kind: str, parents: dict[str, str | None]) -> bool:
+def include_name(name: str | None, kind: str, parents: Mapping[Any, str | None]) -> bool:
     """Alembic's ``include_name`` hook: schema comparison leaves the partitions out."""
     if kind == "table":
         return not is_partition(name)
