@@ -97,7 +97,7 @@ def test_every_scene_fills_the_screen_at_1080p_and_4k(live_app, browser, scene, 
             wait_for_js(
                 page,
                 "document.querySelectorAll('#wall-scene-dx .tile--ok, #wall-scene-dx .tile--warn,"
-                " #wall-scene-dx .tile--alarm').length >= 12",
+                " #wall-scene-dx .tile--alarm, #wall-scene-dx .tile--neutral').length >= 12",
                 timeout=20_000,
             )
         # The same layout, scaled: the stage spans the screen's width at both sizes.

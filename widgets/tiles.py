@@ -247,12 +247,18 @@ def metric_body(view, lang: str, now: datetime) -> list:
         if view.status == "stale":
             when += f" · {age_text((now - view.as_of).total_seconds(), lang)}"
     parts = [
-        html.Div(html.Span(metric.title(lang), className="tile-label"), className="tile-head"),
+        html.Div(
+            [
+                html.Span(metric.title(lang), className="tile-label"),
+                # In the head, not beside the value: the value line has no room to spare.
+                html.Span(t("demo_short", lang), className="demo-tag") if metric.demo else None,
+            ],
+            className="tile-head",
+        ),
         html.Div(
             [
                 html.Span(shown, className=value_class(shown, metric.unit)),
                 html.Span(metric.unit, className="tile-unit"),
-                html.Span(t("demo_short", lang), className="demo-tag") if metric.demo else None,
             ],
             className="tile-main",
         ),
