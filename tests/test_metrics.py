@@ -12,6 +12,7 @@ import pytest
 from ioc.config import ROOT
 from ioc.metrics.catalogue import MetricCatalogueError, load_catalogue
 from ioc.metrics.evaluate import MetricEvaluator, MetricRunner, parameters
+from ioc.services.district_backlog import _metric_rows
 from ioc.services.metrics import MetricsService
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 on 23 November in Can Tho
@@ -189,3 +190,15 @@ def test_a_failed_run_keeps_the_last_value_with_its_time_and_the_error(tmp_path,
     (view,) = MetricsService(engine, catalogue, 3).current(failed.at)
     assert "no such table: daily" in view.error
     assert view.value == pytest.approx(100 * 13 / 14) and view.as_of < failed.at
+
+
+def test_the_district_pages_metrics_table_gives_the_unit_in_each_language(tmp_path, engine):
+    body = metric(
+        "received", "SELECT district, SUM(received) AS value FROM daily GROUP BY district",
+        by_district=True, unit_vi="hồ sơ", unit_en="applications",
+    )  # fmt: skip
+    catalogue = load_catalogue(catalogue_file(tmp_path, body), root=ROOT)
+    (outcome,) = MetricEvaluator(catalogue, engine, DISTRICTS).run_due()
+    (row,) = _metric_rows(MetricsService(engine, catalogue, 3), "ninh-kieu", outcome.at)
+    assert row["value"] == 600.0
+    assert row["unit"] == {"vi": "hồ sơ", "en": "applications"}

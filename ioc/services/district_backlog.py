@@ -132,7 +132,7 @@ def _metric_rows(metrics: MetricsService, slug: str, now: datetime) -> list[Metr
             {
                 "metric": metric.id,
                 "title": {"vi": metric.title_vi, "en": metric.title_en},
-                "unit": metric.unit,
+                "unit": {lang: metric.unit_in(lang) for lang in ("vi", "en")},
                 "value": value,
                 "status": status if view.error is None or value is not None else "no_data",
                 "median": statistics.median(others) if others else None,
