@@ -66,6 +66,7 @@ bench: $(VENV)/.dev
 	$(PY) -m bench.metrics
 	$(PY) -m bench.briefing
 	$(PY) -m bench.auth
+	$(PY) -m bench.alarms
 	@if command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then \
 		$(PY) -m bench.scale; else echo "bench.scale skipped: no PostgreSQL on 127.0.0.1:5432"; fi
 

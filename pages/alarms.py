@@ -25,7 +25,7 @@ from ioc.services.container import get_services
 from pages.alarms_api import actor as acting
 from pages.alarms_api import audit, visible_alarm
 from pages.briefing.guard import CSRF_FIELD, cross_site, csrf_token, set_csrf_cookie
-from widgets.alarms import PageStyle, alarm_detail, alarm_list, filters
+from widgets.alarms import PageStyle, alarm_detail, alarm_list, filters, flood_banner
 
 alarms = Blueprint("alarms", __name__)
 alarms.after_request(set_csrf_cookie)
@@ -55,8 +55,9 @@ def _top(lang: str, here: str) -> str:
 
 
 def _html(text: str, status: int = 200, *, refresh: bool = False) -> flask.Response:
-    if refresh:
-        text = text.replace("<head>", f'<head><meta http-equiv="refresh" content="{REFRESH_S}">', 1)
+    if refresh:  # assets/auth/alarms.js: a refresh the viewer can turn off (WCAG 2.2.1)
+        script = f'<script src="/assets/auth/alarms.js" defer data-seconds="{REFRESH_S}"></script>'
+        text = text.replace("</head>", f"{script}</head>", 1)
     response = flask.make_response(text, status)
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     response.headers["Cache-Control"] = "no-store"
@@ -69,6 +70,7 @@ def alarms_page() -> flask.Response:
     lang = _lang()
     args = flask.request.args
     chosen = {k: args.get(k, "") for k in ("state", "district", "kind", "severity")}
+    refresh = args.get("refresh") != "0"
     state = "all" if chosen["state"] == "all" else "active"
     services = get_services()
     limit = viewer_scope().limit
@@ -82,12 +84,25 @@ def alarms_page() -> flask.Response:
     if limit is None:
         places.append(("city", t("alarm_city", lang)))
     query = "&".join(f"{k}={escape(v)}" for k, v in chosen.items() if v)
-    body = (PageStyle + filters(lang, chosen, places)
+    flood = services.alarms.flood_state(datetime.now(UTC), limit)
+    body = (PageStyle + flood_banner(flood, lang) + filters(lang, chosen, places)
             + alarm_list(found, lang, _place(lang), newest_first=state == "all")
-            + f"<p>{escape(t('alarms_refresh', lang))}</p>")  # fmt: skip
+            + _refresh_note(lang, query, refresh))  # fmt: skip
     here = f"/alarms?{query}&" if query else "/alarms?"
+    if not refresh:
+        here += "refresh=0&"
     return _html(page(lang, t("alarms_title", lang), body, wide=True, top=_top(lang, here)),
-                 refresh=True)  # fmt: skip
+                 refresh=refresh)  # fmt: skip
+
+
+def _refresh_note(lang: str, query: str, refresh: bool) -> str:
+    """Whether the list refreshes itself, and the link that turns it off (or on again)."""
+    base = f"/alarms?{query}&lang={lang}" if query else f"/alarms?lang={lang}"
+    if refresh:
+        return (f"<p>{escape(t('alarms_refresh', lang))} <a href=\"{base}&refresh=0\">"
+                f"{escape(t('alarms_refresh_off', lang))}</a></p>")  # fmt: skip
+    return (f"<p>{escape(t('alarms_refresh_stopped', lang))} <a href=\"{base}\">"
+            f"{escape(t('alarms_refresh_on', lang))}</a></p>")  # fmt: skip
 
 
 def _hidden(lang: str) -> str:

@@ -8,7 +8,7 @@ from html import escape
 
 from ioc.i18n import t
 from ioc.i18n.format import local_stamp
-from ioc.model.alarm import KINDS, NOTE_MAX, SEVERITIES, SHELVE_MINUTES, Alarm
+from ioc.model.alarm import KINDS, NOTE_MAX, SEVERITIES, SHELVE_MINUTES, Alarm, FloodState
 
 # Shape and word, never colour alone: the severity reads on a grey print-out too.
 SEVERITY_MARK = {"critical": "▲▲", "high": "▲", "low": "△"}
@@ -17,7 +17,9 @@ PageStyle = (
     ".sev--high{color:#b25000}.sev--low{color:#5c5f66}.unacked{font-weight:700}"
     ".filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:end}"
     ".filters label{display:flex;flex-direction:column;gap:.2rem}"
-    "textarea{width:100%;min-height:4rem;font:inherit}</style>"
+    "textarea{width:100%;min-height:4rem;font:inherit}"
+    ".flood{border:3px solid #a4161a;background:#fdecea;color:#5c0a0d;padding:.6rem .9rem;"
+    "font-weight:700}</style>"
 )
 
 
@@ -146,3 +148,11 @@ def alarm_detail(alarm: Alarm, lang: str, place: str, *, hidden: str | None) -> 
     acts = (_forms(alarm, lang, hidden) if hidden is not None
             else f"<p>{escape(t('alarm_read_only', lang))}</p>")  # fmt: skip
     return f"<p>{escape(alarm.message(lang))}</p>{_facts(alarm, lang, place)}{acts}{history}"
+
+
+def flood_banner(flood: FloodState, lang: str) -> str:
+    """One banner when more new alarms came than an operator can handle (ISA-18.2 flood)."""
+    if not flood.flooding:
+        return ""
+    said = t("alarms_flood", lang, n=flood.raised, minutes=flood.minutes, limit=flood.limit)
+    return f'<p class="flood" role="alert" id="alarm-flood">{escape(said)}</p>'
