@@ -26,6 +26,7 @@ from ioc.services.container import get_services
 from ioc.services.wall_scope import within
 from ioc.wall_view import parse_view
 from widgets.mark import mark
+from widgets.wall_alarms import jump_districts
 from widgets.wall_scenes import (
     ALL_SCENES,
     output_keys,
@@ -132,7 +133,7 @@ def layout(scope: Scope, /, **query) -> html.Div:
                 **{"data-config": json.dumps(config, ensure_ascii=False)},
             ),
             html.Div(
-                ",".join(d.slug for d in snap.districts if d.status == "alarm"),
+                jump_districts(services.alarms.board(snap.now, scope.limit)),
                 id="wall-alarm-districts",
                 hidden=True,
             ),
@@ -218,5 +219,6 @@ def refresh(scope: Scope, _tick, district, scenes, lang):
     if not isinstance(scenes, list) or not all(isinstance(s, str) for s in scenes):
         scenes = list(ALL_SCENES)
     snap = within(services.wall.snapshot(), scope.limit)
-    values = updates(snap, services.areas, lang, district, scenes)
+    board = services.alarms.board(snap.now, scope.limit)
+    values = updates(snap, services.areas, lang, district, scenes, board=board)
     return [values.get(key, no_update) for key in OUTPUT_KEYS]

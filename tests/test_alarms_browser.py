@@ -40,6 +40,20 @@ ROW = """(message) => {
 }"""
 
 
+TICKER = "(document.getElementById('wall-city-ticker') || {innerText: ''}).innerText"
+# The smallest font size of the ticker's chips' texts, in CSS pixels.
+CHIP_PX = """Math.min(...[...document.querySelectorAll('#wall-city-ticker .chip, '
+  + '#wall-city-ticker .chip *')].filter(e => e.innerText && e.innerText.trim())
+  .map(e => parseFloat(getComputedStyle(e).fontSize)))"""
+
+
+def ticker(page) -> str:
+    try:
+        return page.evaluate(TICKER)
+    except Exception:  # noqa: BLE001 - the page is loading: ask again
+        return ""
+
+
 class AlarmApp(AppProcess):
     """The product on the test's broker: alarms every 200 ms, IOC alarms clear after 1 s."""
 
@@ -113,6 +127,14 @@ def test_raise_acknowledge_by_keyboard_clear_and_close(alarm_app, wall_broker, b
         assert cells[0].endswith("Khẩn cấp") and cells[1] == "Đang xảy ra, chưa xác nhận"
         assert page.locator("#alarm-flood").count() == 0  # one new alarm: no flood
         screenshot(page, "alarms-raised-vi")
+        # On the wall: the ticker's chip, marked as nobody's yet, in the wall's 28 px and up.
+        wall, board = new_page(browser)
+        board.goto(f"{base}/wall?scenes=overview&rotate=0&lang=vi")
+        assert wait_until(lambda: "IOC Cái Răng mất kết nối" in ticker(board), 30)
+        assert "chưa xác nhận" in ticker(board) and "1 khẩn cấp · 0 cao" in ticker(board)
+        assert board.evaluate(CHIP_PX) >= 28
+        screenshot(board, "wall-alarm-ticker-vi")
+        wall.close()
         alarm_id = open_alarm(page, "IOC Cái Răng mất kết nối")
 
         # The keyboard alone: into the note, type, Tab to the button, Enter.
@@ -192,6 +214,12 @@ def test_a_flood_shows_one_banner_in_both_languages(alarm_app, wall_broker, brow
         screenshot(page, "alarms-flood-vi")
         assert "Alarm flood" in banner("en") and "limit 2" in banner("en")
         screenshot(page, "alarms-flood-en")
+        # The wall: one flood banner with the count instead of the alarms.
+        page.goto(f"{base}/wall?scenes=overview&rotate=0&lang=en")
+        assert wait_until(lambda: "Alarm flood" in ticker(page), 30)
+        assert "Co Do IOC is offline" not in ticker(page)
+        assert page.locator("#wall-city-ticker .chip--flood").count() == 1
+        screenshot(page, "wall-alarm-flood-en")
     finally:
         context.close()
         for district in ("ninh-kieu", "thoi-lai", "co-do"):

@@ -13,13 +13,21 @@ import pytest
 from plotly.utils import PlotlyJSONEncoder
 
 from ioc.district_view import parse_view
-from ioc.model.alarm import Condition
+from ioc.model.alarm import (
+    SEVERITIES,
+    Alarm,
+    AlarmBoard,
+    AlarmCounts,
+    Condition,
+    FloodState,
+)
 from ioc.model.snapshot import canonical, digest
 from ioc.scope import Scope
 from ioc.store import alarms as rows
 from ioc.store import snapshots as snapshot_rows
 from pages.web import create_app
 from tests.conftest import make_settings
+from widgets.wall_alarms import jump_districts, ticker_chips
 
 
 def raise_alarm(engine, district, subject, at, *, kind="feed_stale", severity="high"):
@@ -179,3 +187,45 @@ def test_a_snapshot_taken_before_the_alarm_log_still_renders_and_verifies(app, e
     assert page.status_code == 200
     html_text = page.get_data(as_text=True)
     assert "Alarms at the time" in html_text and "Alarms open at the time" not in html_text
+
+
+# --- the wall's ticker and alarm jump ----------------------------------------------------
+
+
+def _board(active, flooding=False):
+    counts = AlarmCounts({s: sum(1 for a in active if a.severity == s) for s in SEVERITIES},
+                         sum(1 for a in active if a.unacked))  # fmt: skip
+    return AlarmBoard(tuple(active), counts, FloodState(flooding, 12 if flooding else 1, 10, 10))
+
+
+def _stored(alarm_id, district, severity, state, minutes_ago):
+    at = datetime(2026, 11, 25, 1, 0, tzinfo=UTC) - timedelta(minutes=minutes_ago)
+    return Alarm(alarm_id, f"k{alarm_id}", "feed_stale", district, "wifi", severity, state,
+                 f"{district} vi {alarm_id}", f"{district} en {alarm_id}", at)  # fmt: skip
+
+
+def test_the_wall_ticker_lists_active_alarms_worst_first_with_a_counter_and_unacked_marked():
+    active = [
+        _stored(3, "o-mon", "critical", "active_acked", 5),
+        _stored(1, "cai-rang", "high", "active_unacked", 50),
+        _stored(2, "o-mon", "low", "cleared_unacked", 90),
+    ]  # the service's order
+    chips = _text(json.loads(json.dumps(ticker_chips(_board(active), None, "vi"),
+                                        cls=PlotlyJSONEncoder)))  # fmt: skip
+    assert chips.index("Đang mở:") < chips.index("o-mon vi 3") < chips.index("cai-rang vi 1")
+    assert "1 khẩn cấp · 1 cao · 1 thấp" in chips
+    assert chips.count("chưa xác nhận") == 2 and "chip--unacked" in chips
+    assert jump_districts(_board(active)) == "o-mon,cai-rang"
+    district = _text(json.loads(json.dumps(ticker_chips(_board(active), "cai-rang", "en"),
+                                           cls=PlotlyJSONEncoder)))  # fmt: skip
+    assert "cai-rang en 1" in district and "o-mon" not in district
+    assert "0 critical · 1 high · 0 low" in district and "not acknowledged" in district
+
+
+def test_past_the_flood_limit_the_ticker_is_one_flood_banner_with_the_count():
+    active = [_stored(i, "cai-rang", "high", "active_unacked", i) for i in range(1, 13)]
+    for lang, said in (("vi", "Lũ cảnh báo: 12 cảnh báo mới trong 10 phút"),
+                       ("en", "Alarm flood: 12 new alarms in 10 min")):  # fmt: skip
+        chips = ticker_chips(_board(active, flooding=True), None, lang)
+        text = _text(json.loads(json.dumps(chips, cls=PlotlyJSONEncoder)))
+        assert len(chips) == 2 and said in text and "vi 1" not in text and "en 1" not in text

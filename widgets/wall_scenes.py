@@ -13,6 +13,7 @@ from dash import dcc, html
 from ioc.areas import AreaCatalogue
 from ioc.i18n import t
 from ioc.i18n.format import local_time
+from ioc.model.alarm import AlarmBoard
 from ioc.model.wall import AreaState, WallSnapshot
 from widgets import wall_charts as charts
 from widgets.district_map import map_figure, map_patch
@@ -30,6 +31,7 @@ from widgets.tiles import (
     tile_status,
     trend_patch,
 )
+from widgets.wall_alarms import jump_districts, ticker_chips
 
 KPIS = (
     "traffic_flow",
@@ -319,7 +321,7 @@ def _backlog_figures(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) ->
 
 def _scope_updates(
     out: dict, snap: WallSnapshot, catalogue: AreaCatalogue, lang: str, scope: str,
-    district: str | None,
+    district: str | None, board: AlarmBoard | None = None,
 ) -> None:  # fmt: skip
     state = _scope_state(snap, scope, district)
     if state is None:
@@ -340,6 +342,10 @@ def _scope_updates(
         return
     focus = district if scope == "district" else None
     out[(f"wall-{scope}-map", "figure")] = map_patch(snap.districts, lang, focus)
+    if board is not None:  # the alarm log's active alarms (issue 15)
+        chips = ticker_chips(board, district if scope == "district" else None, lang)
+        out[(f"wall-{scope}-ticker", "children")] = chips
+        return
     out[(f"wall-{scope}-ticker", "children")] = charts.ticker_items(
         _scope_alarms(snap, scope, district), _names(catalogue, lang), lang, snap.now
     )
@@ -354,8 +360,12 @@ def updates(
     lang: str,
     district: str | None,
     scenes=ALL_SCENES,
+    board: AlarmBoard | None = None,
 ) -> dict:
     """New values of the live properties of ``scenes`` (the one on screen and the next).
+
+    ``board``: the alarm log's active alarms, counts and flood (issue 15) for the ticker
+    and the alarm jump; without it, the wall's own alarm lines (statuses) as before.
 
     Scenes not asked for keep their values until they are about to be shown:
     the browser then redraws only what can be seen, and the answer is smaller.
@@ -364,11 +374,11 @@ def updates(
     wanted = set(scenes)
     names = _names(catalogue, lang)
     if "overview" in wanted:
-        _scope_updates(out, snap, catalogue, lang, "city", None)
+        _scope_updates(out, snap, catalogue, lang, "city", None, board)
     if "kpis" in wanted:
         _scope_updates(out, snap, catalogue, lang, "kpis", None)
     if "district" in wanted and district is not None and snap.district(district) is not None:
-        _scope_updates(out, snap, catalogue, lang, "district", district)
+        _scope_updates(out, snap, catalogue, lang, "district", district, board)
         out[("wall-district-name", "children")] = snap.district(district).name(lang)
         out[("wall-district-slug", "children")] = district
     for scene, build in (
@@ -393,8 +403,10 @@ def updates(
             out[(f"wall-dx-{slot}-box", "className")] = metric_class(view)
     # Always: the header, what the alarm jump watches, and the stamp the banner watches.
     out[("wall-updated", "children")] = f"{t('updated', lang)} {local_time(snap.now)}"
-    out[("wall-alarm-districts", "children")] = ",".join(
-        d.slug for d in snap.districts if d.status == "alarm"
+    out[("wall-alarm-districts", "children")] = (
+        jump_districts(board)
+        if board is not None
+        else ",".join(d.slug for d in snap.districts if d.status == "alarm")
     )
     out[("wall-stamp", "children")] = str(int(snap.now.timestamp() * 1000))
     return out

@@ -183,3 +183,13 @@ class AlarmCounts:
     def total(self) -> int:
         """All active alarms."""
         return sum(self.by_severity.values())
+
+
+@dataclass(frozen=True)
+class AlarmBoard:
+    """What the wall shows of the alarms: the active ones (worst, then oldest), their counts
+    by severity, and whether new ones come as a flood."""
+
+    active: tuple[Alarm, ...]
+    counts: AlarmCounts
+    flood: FloodState

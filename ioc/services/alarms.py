@@ -23,6 +23,7 @@ from ioc.model.alarm import (
     SEVERITIES,
     SHELVE_MINUTES,
     Alarm,
+    AlarmBoard,
     AlarmCounts,
     FloodState,
     sort_key,
@@ -94,6 +95,15 @@ class AlarmService:
                                          districts=_districts(limit, self.slugs))  # fmt: skip
         raised = sum(n for _a, _k, n in counted)
         return FloodState(raised > self.flood_count, raised, self.flood_count, self.flood_minutes)
+
+    def board(self, now: datetime, limit: Limit = None) -> AlarmBoard:
+        """The wall's view: active alarms in order, counts by severity, the flood state."""
+        active = self.active_alarms(limit)
+        by_severity: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+        for alarm in active:
+            by_severity[alarm.severity] = by_severity.get(alarm.severity, 0) + 1
+        counts = AlarmCounts(by_severity, sum(1 for a in active if a.unacked))
+        return AlarmBoard(tuple(active), counts, self.flood_state(now, limit))
 
     def alarm_counts_since(
         self, since: datetime, until: datetime, limit: Limit = None
