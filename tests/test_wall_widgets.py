@@ -6,13 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ioc.model.metric import Metric, MetricView
 from ioc.model.wall import Alarm, AreaState, Kpi
 from ioc.services.kpis import KpiConfigError, load_kpis
+from ioc.status import Thresholds, status_of
 from ioc.wall_view import DEFAULT_ROTATE_S, SCENES, parse_view
 from widgets import wall_charts as charts
 from widgets.district_map import area_shapes, map_figure, map_patch
 from widgets.theme import OFFLINE_SYMBOL, STATUS_COLOURS, STATUS_SYMBOLS
 from widgets.tiles import (
+    metric_body,
+    metric_class,
     tile_body,
     tile_class,
     time_text,
@@ -70,9 +74,7 @@ def test_a_tile_says_its_status_in_words_and_its_time_in_can_tho():
     assert "Hồ sơ quá hạn" in body and "31" in body and "6,2 %" in body
     assert "cần chú ý" in body and "lúc 10:00" in body
     english = texts(tile_body("backlog_overdue", kpi, "en", NOW, {}))
-    assert (
-        "Applications overdue" in english and "warning" in english and "as of 10:00" in english
-    )
+    assert "Applications overdue" in english and "warning" in english and "as of 10:00" in english
     assert tile_class("warn") == "tile tile--warn"
 
 
@@ -288,3 +290,30 @@ def test_no_served_file_names_a_cdn():
     cdn = re.compile(rb"https?://(cdn|unpkg|cdnjs|fonts\.googleapis|fonts\.gstatic|cdn\.jsdelivr)")
     served = [p for p in (ROOT / "assets").rglob("*") if p.suffix in (".js", ".css", ".html")]
     assert served and [p.name for p in served if cdn.search(p.read_bytes())] == []
+
+
+def test_a_metric_short_of_its_target_reads_against_it_in_a_neutral_tile():
+    rank = Thresholds("lower", target=5)
+    metric = Metric("dti_rank", "Xếp hạng DTI", "DTI rank", "w", "SELECT 6", rank, 3600, "/ 63")
+    view = MetricView(metric, 6, status_of(6, rank, stale=False), NOW, None)
+    assert metric_class(view) == "tile tile--neutral tile--metric"
+    body = texts(metric_body(view, "vi", NOW))
+    assert "6 / mục tiêu 5" in body and "theo mục tiêu" in body and "bình thường" not in body
+    assert "6 / target 5" in texts(metric_body(view, "en", NOW))
+
+
+def test_bar_numbers_sit_beside_the_bars_at_28_px_never_shrunk_inside():
+    names = ["Ninh Kiều", "Cái Răng"]
+    stacked = charts.stacked_bars(
+        names, [("a", [2934.0, 10], "#fff"), ("b", [5, None], "#000")], "vi"
+    )
+    overlaid = charts.overlaid_bars(
+        names, ("received", [4, 0], "#fff"), ("resolved", [8, 1], "#000"), "en"
+    )
+    for figure in (stacked, overlaid):
+        column = figure["data"][-1]
+        assert column["mode"] == "text" and column["textfont"]["size"] == 28
+        assert figure["layout"]["uniformtext"] == {"minsize": 28, "mode": "show"}
+        assert all("text" not in trace for trace in figure["data"][:-1])  # no text in a bar
+    assert stacked["data"][-1]["text"] == ["2.934 · 5", "10 · —"]  # no decimals; none: a dash
+    assert overlaid["data"][-1]["text"] == ["4 · 8", "0 · 1"]

@@ -172,11 +172,13 @@ def overlaid_bars(
     part: tuple[str, Sequence[float | None], str],
     lang: str,
 ) -> dict:
-    """A part drawn inside its whole (resolved inside received), "part / whole" at the right."""
+    """A thin bar over a wide one (resolved over received), both numbers at the right."""
     whole_values = [v or 0 for v in whole[1]]
     part_values = [v or 0 for v in part[1]]
     right = max([*whole_values, *part_values, 1]) * 1.45
-    texts = [f"{number(p, lang)} / {number(w, lang)}"
+    # In the legend's order ("received · resolved"): resolved today may exceed received
+    # today (older applications), so not "part / whole".
+    texts = [f"{number(w, lang)} · {number(p, lang)}"
              for p, w in zip(part_values, whole_values, strict=True)]  # fmt: skip
     traces = [
         {"type": "bar", "orientation": "h", "name": label, "y": list(names), "x": values,
