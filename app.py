@@ -126,7 +126,7 @@ def run_all_in_one(ready: Prepared) -> None:
         log.info("evaluating %d database metrics", len(catalogue.metrics))
     assert ready.kpis is not None  # main() prepares them
     alarm_evaluator = evaluator_for(settings, services.engine, services.areas, ready.kpis,
-                                    catalogue, rules)  # fmt: skip
+                                    catalogue, rules, wall=services.wall)  # fmt: skip
     alarm_evaluator.start()
     scheduler = scheduler_for(services)
     if scheduler is not None:

@@ -59,13 +59,14 @@ class AlarmEvaluator:
     def __init__(
         self, settings: Settings, engine: Engine, areas: AreaCatalogue, kpis: KpiCatalogue,
         catalogue: Catalogue | None, rules: AlarmRules, *, outbox: Outbox | None = None,
-        holder: str | None = None,
+        holder: str | None = None, wall: WallService | None = None,
     ) -> None:  # fmt: skip
         self.settings = settings
         self.engine = engine
         self.rules = rules
+        # The all-in-one hands in the web app's wall, whose interval snapshot it then shares.
         metrics = MetricsService(engine, catalogue, settings.stale_factor)
-        self.wall = WallService(settings, engine, areas, kpis, metrics)
+        self.wall = wall or WallService(settings, engine, areas, kpis, metrics)
         self.ops = OpsService(engine)
         self.rulebook = Rulebook(rules, areas)
         self.outbox = outbox
@@ -106,7 +107,9 @@ class AlarmEvaluator:
 
     def conditions(self, now: datetime) -> list[Condition]:
         """Every abnormal condition now (what the wall shows, the metrics, ingest health)."""
-        snapshot = self.wall.build(now)
+        # The interval's snapshot: built once and shared with the wall (per worker, or across
+        # processes through IOC_REDIS_URL), so the cycle itself is the rules' evaluation.
+        snapshot = self.wall.snapshot(now)
         doc, database_ok = self.ops.health(now)
         ingest = None
         if database_ok:

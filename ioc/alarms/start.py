@@ -14,6 +14,7 @@ from ioc.config import Settings
 from ioc.model.alarm import AlarmRules
 from ioc.model.metric import Catalogue
 from ioc.services.kpis import KpiCatalogue
+from ioc.services.wall import WallService
 
 
 def load_rules_checked(settings: Settings, areas: AreaCatalogue) -> AlarmRules:
@@ -42,9 +43,10 @@ def channels(settings: Settings, rules: AlarmRules) -> list[Channel]:
 
 def evaluator_for(
     settings: Settings, engine: Engine, areas: AreaCatalogue, kpis: KpiCatalogue,
-    catalogue: Catalogue | None, rules: AlarmRules,
+    catalogue: Catalogue | None, rules: AlarmRules, wall: WallService | None = None,
 ) -> AlarmEvaluator:  # fmt: skip
-    """The evaluator with the notifiers the settings ask for."""
+    """The evaluator with the notifiers the settings ask for (and the wall to share, if any)."""
     found = channels(settings, rules)
     outbox = Outbox(engine, found) if found else None
-    return AlarmEvaluator(settings, engine, areas, kpis, catalogue, rules, outbox=outbox)
+    return AlarmEvaluator(settings, engine, areas, kpis, catalogue, rules, outbox=outbox,
+                          wall=wall)  # fmt: skip
