@@ -35,8 +35,15 @@ CORE_FLOORS: tuple[tuple[str, ...], ...] = (
     ("ioc.store",),
     ("ioc.metrics",),
     ("ioc.services",),
-    ("ioc.identity", "ioc.scope", "ioc.api", "ioc.briefing", "ioc.bootstrap", "ioc.users",
-     "ioc.alarms"),
+    (
+        "ioc.identity",
+        "ioc.scope",
+        "ioc.api",
+        "ioc.briefing",
+        "ioc.bootstrap",
+        "ioc.users",
+        "ioc.alarms",
+    ),
 )
 # What widgets may know of the core: plain data, texts and formats, never the store or services.
 WIDGET_MAY_IMPORT = ("ioc.i18n", "ioc.clock", "ioc.model", "ioc.status", "ioc.areas",

@@ -60,7 +60,7 @@ def test_the_server_written_mark_escapes_its_text_and_an_unknown_status_reads_no
         (None, Thresholds("lower", target=5), "no_data"),
     ],
 )
-def test_a_value_with_a_target_only_or_short_of_it_is_neutral_never_green(value, thresholds, status):
+def test_a_value_with_a_target_only_or_short_of_it_is_neutral_not_green(value, thresholds, status):
     assert status_of(value, thresholds, stale=False) == status
 
 

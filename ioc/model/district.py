@@ -378,8 +378,8 @@ INTAKE_COLUMNS = (
     C("resolved", "col_resolved", "int"), C("on_time_pct", "col_on_time_pct", "num1"),
 )  # fmt: skip
 METRIC_COLUMNS = (
-    C("title", "col_metric", "i18n"), C("value", "col_value", "num2"), C("unit", "col_unit", "i18n"),
-    C("median", "col_median", "num2"), C("rank", "col_rank", "rank"),
+    C("title", "col_metric", "i18n"), C("value", "col_value", "num2"),
+    C("unit", "col_unit", "i18n"), C("median", "col_median", "num2"), C("rank", "col_rank", "rank"),
     C("status", "col_status", "status"), C("as_of", "col_as_of", "time"),
 )  # fmt: skip
 HISTORY_COLUMNS = {
