@@ -167,7 +167,8 @@ def _act(raw_id: str, what: str) -> flask.Response:
                 audit("alarm_ack", alarm, alarm.ack_note or "")
         else:
             raw = form.get("minutes", "")
-            minutes: object = int(raw) if raw.strip().isdigit() else raw
+            digits = raw.strip()
+            minutes: object = int(digits) if digits.isascii() and digits.isdigit() else raw
             alarm = service.shelve(found.id, actor=acting(), minutes=minutes,
                                    reason=form.get("reason", ""), now=now)  # fmt: skip
             audit("alarm_shelve", alarm, f"{minutes} min: {alarm.shelve_reason}")

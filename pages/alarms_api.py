@@ -49,8 +49,8 @@ def audit(action: str, alarm: Alarm, detail: str) -> None:
 
 def visible_alarm(raw_id: str) -> Alarm | None:
     """The alarm a URL names, if it exists and the viewer may see it."""
-    if not raw_id.isdigit() or len(raw_id) > 12:
-        return None
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 12:
+        return None  # ASCII digits only: "²" is a digit to isdigit(), not to int()
     found = get_services().alarms.get(int(raw_id))
     return found if found is not None and visible(found, viewer_scope().limit) else None
 
@@ -64,9 +64,11 @@ def _body() -> dict[str, Any] | flask.Response:
         return _error(415, "send Content-Type: application/json")
     if cross_site(request) is not None:
         return _error(403, "cross-site request refused")
+    if not request.get_data():
+        return {}  # no body: an acknowledgement without a note
     body = request.get_json(silent=True)
     if body is None:
-        body = {}
+        return _error(400, "the body is not JSON")
     if not isinstance(body, dict):
         return _error(400, "the body must be a JSON object")
     return body

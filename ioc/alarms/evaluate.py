@@ -42,6 +42,8 @@ ACTOR = "evaluator"  # who the system's own transitions are by
 DEAD_LETTER_WINDOW = timedelta(minutes=5)
 PRUNE_EVERY = timedelta(hours=1)
 KEEP_DELIVERIES = 20_000
+# A transition is handed to the notifiers once this old: one committed late is not skipped.
+SETTLE = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ class AlarmEvaluator:
             steps = step(self.rules, self.timers, rows.open_alarms(conn), conditions, now)
             for change in steps:
                 apply(conn, change, now)
-        self._hand_on()
+        if self.outbox is not None:  # no one to deliver to (--once): the cursor stays
+            self._hand_on(now)
         if self._pruned is None or now - self._pruned >= PRUNE_EVERY:
             self._prune(now)
         return Cycle(True, tuple(conditions), tuple(steps))
@@ -119,11 +122,17 @@ class AlarmEvaluator:
             ingest = IngestHealth.from_health(doc, dead / minutes)
         return self.rulebook.conditions(snapshot, snapshot.metrics, ingest)
 
-    def _hand_on(self) -> None:
-        """Queue every transition after the outbox cursor, then move the cursor."""
+    def _hand_on(self, now: datetime) -> None:
+        """Queue every settled transition after the outbox cursor, then move the cursor.
+
+        Ids are taken in order but committed in any order (an ack in a web worker may
+        commit after a later evaluator step): the cursor stops before the first
+        transition younger than ``SETTLE``, so one committed late is not passed over."""
         with self.engine.begin() as conn:
             start = rows.cursor(conn, LEASE_NAME)
             found = rows.transitions_after(conn, start)
+            young = next((i for i, (t, _a) in enumerate(found) if t.at > now - SETTLE), None)
+            found = found if young is None else found[:young]
             if found:
                 rows.set_cursor(conn, LEASE_NAME, found[-1][0].id)
         if self.outbox is not None:
@@ -155,6 +164,8 @@ class AlarmEvaluator:
                 self.cycle()
             except SQLAlchemyError as err:
                 log.warning("alarm evaluation failed: %s", str(err).splitlines()[0])
+            except Exception:  # a bug must not end the evaluator: the next cycle tries again
+                log.exception("alarm evaluation failed")
             self._stop.wait(max(0.05, interval - (time.monotonic() - started)))
 
     def stop(self) -> None:

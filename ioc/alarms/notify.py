@@ -136,13 +136,22 @@ class _Worker:
     def _run(self) -> None:
         while not self.stopping.is_set():
             wait = max(0.0, self.pending[0].due - time.monotonic()) if self.pending else 0.5
-            try:
-                heapq.heappush(self.pending, self.inbox.get(timeout=min(wait, 0.5)))
-                continue
-            except queue.Empty:
-                pass
+            if len(self.pending) < QUEUE_MAX:  # inbox and retries together stay bounded:
+                try:  # while full, the inbox fills and put() drops, logged
+                    heapq.heappush(self.pending, self.inbox.get(timeout=min(wait, 0.5)))
+                    continue
+                except queue.Empty:
+                    pass
+            else:
+                self.stopping.wait(min(wait, 0.5))
             if self.pending and self.pending[0].due <= time.monotonic():
-                self._attempt(heapq.heappop(self.pending))
+                job = heapq.heappop(self.pending)
+                try:
+                    self._attempt(job)
+                except Exception as err:  # a bug in a channel must not end its thread
+                    log.exception("alarm %s to %s failed unexpectedly", self.channel.name,
+                                  job.target)  # fmt: skip
+                    self._log(job, "failed", f"{type(err).__name__}: {err}")
 
     def _attempt(self, job: _Job) -> None:
         try:
