@@ -42,8 +42,10 @@ ACTOR = "evaluator"  # who the system's own transitions are by
 DEAD_LETTER_WINDOW = timedelta(minutes=5)
 PRUNE_EVERY = timedelta(hours=1)
 KEEP_DELIVERIES = 20_000
-# A transition is handed to the notifiers once this old: one committed late is not skipped.
-SETTLE = timedelta(seconds=2)
+# On PostgreSQL a transition is handed to the notifiers once this old, so one committed
+# after a later one (ids come from a sequence) is not skipped; SQLite's single writer
+# commits them in id order.
+SETTLE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -126,12 +128,13 @@ class AlarmEvaluator:
         """Queue every settled transition after the outbox cursor, then move the cursor.
 
         Ids are taken in order but committed in any order (an ack in a web worker may
-        commit after a later evaluator step): the cursor stops before the first
-        transition younger than ``SETTLE``, so one committed late is not passed over."""
+        commit after a later evaluator step): on PostgreSQL the cursor stops before the
+        first transition younger than ``SETTLE``, so one committed late is not passed over."""
         with self.engine.begin() as conn:
             start = rows.cursor(conn, LEASE_NAME)
             found = rows.transitions_after(conn, start)
-            young = next((i for i, (t, _a) in enumerate(found) if t.at > now - SETTLE), None)
+            settle = SETTLE if conn.dialect.name == "postgresql" else timedelta(0)
+            young = next((i for i, (t, _a) in enumerate(found) if t.at > now - settle), None)
             found = found if young is None else found[:young]
             if found:
                 rows.set_cursor(conn, LEASE_NAME, found[-1][0].id)
