@@ -56,6 +56,7 @@ def test_a_transition_committed_late_is_handed_on_not_skipped(app, areas):  # no
     with engine.begin() as conn:
         ids = [t.id for t, _a in rows.transitions_after(conn, 0)]
     evaluator._hand_on(now)
-    assert outbox.handed == ([] if engine.dialect.name == "postgresql" else ids)
-    evaluator._hand_on(now + SETTLE + timedelta(seconds=1))
+    if engine.dialect.name == "postgresql":
+        assert outbox.handed == []
+        evaluator._hand_on(now + SETTLE + timedelta(seconds=1))
     assert outbox.handed == ids and len(ids) == 2 and first != second
