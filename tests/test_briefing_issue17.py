@@ -174,6 +174,9 @@ def test_metric_changes_show_counts_without_decimals_and_units_in_the_page_langu
     assert metric_unit({"unit": "nhiệm vụ"}, "en") == "tasks"
     assert metric_unit({"unit": "nhiệm vụ", "unit_en": "assignments"}, "en") == "assignments"
     assert metric_unit({"unit": "%"}, "en") == "%"
+    # As a snapshot's record keeps them (ioc/model/metric.py as_json): both languages.
+    units = {"unit": "chỉ tiêu", "units": {"vi": "chỉ tiêu", "en": "indicators"}}
+    assert (metric_unit(units, "en"), metric_unit(units, "vi")) == ("indicators", "chỉ tiêu")
     assert older["value"] < newer["value"]
 
 

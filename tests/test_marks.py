@@ -3,14 +3,21 @@ the neutral status of a value with a target only; changes and counts as they rea
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from ioc.config import DEFAULT_METRICS_FILE, ROOT
+from ioc.i18n import t
 from ioc.i18n.format import change_text, count_text
+from ioc.metrics.catalogue import load_catalogue
+from ioc.model.metric import MetricView
 from ioc.status import Thresholds, status_of, worst
 from tests.conftest import screenshot, wait_for_js
 from tests.marks_check import check_marks
 from tests.test_wall_page import open_wall
 from widgets.mark import mark, mark_html
+from widgets.tiles import metric_body
 
 WORDS = {
     ("ok", "vi"): "bình thường", ("ok", "en"): "normal",
@@ -126,3 +133,23 @@ def test_the_wall_draws_each_status_in_its_own_shape_at_28_px_or_more(live_app, 
         assert shapes["alarm"]["background"] == "rgb(255, 92, 57)"
     finally:
         context.close()
+
+
+def test_two_sources_never_share_one_label_on_the_wall():
+    """A database metric and a live KPI that measure one thing from two sources say so:
+    the wall once showed "Hồ sơ đang xử lý" twice, 2.166 and 1.107."""
+    catalogue = load_catalogue(DEFAULT_METRICS_FILE, root=ROOT)
+    for lang in ("vi", "en"):
+        keys = ("backlog_pending", "backlog_overdue", "backlog_on_time", "wifi_up",
+                "wifi_uptime", "traffic_speed")  # fmt: skip
+        kpi_labels = {t(f"kpi_{key}", lang) for key in keys}
+        titles = {m.title(lang) for m in catalogue.metrics}
+        assert not kpi_labels & titles, kpi_labels & titles
+
+
+def test_english_metric_tiles_show_english_units():
+    catalogue = load_catalogue(DEFAULT_METRICS_FILE, root=ROOT)
+    metric = next(m for m in catalogue.metrics if m.unit_en and m.unit_en != m.unit)
+    view = MetricView(metric, 12.0, "ok", None, None, {})
+    text = str(metric_body(view, "en", datetime.now(UTC)))
+    assert metric.unit_en in text and f"'{metric.unit}'" not in text

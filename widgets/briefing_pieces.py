@@ -65,7 +65,8 @@ UNIT_KEYS = {"hồ sơ": "brief_unit_applications", "phản ánh": "brief_unit_r
 
 def metric_unit(metric: dict, lang: str) -> str:
     """A database metric's unit in the page's language."""
-    own = metric.get(f"unit_{lang}")
+    units = metric.get("units")
+    own = (units.get(lang) if isinstance(units, dict) else None) or metric.get(f"unit_{lang}")
     if own:
         return str(own)
     unit = str(metric.get("unit") or metric.get("unit_vi") or "")

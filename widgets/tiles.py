@@ -257,8 +257,8 @@ def metric_body(view, lang: str, now: datetime) -> list:
         ),
         html.Div(
             [
-                html.Span(shown, className=value_class(shown, metric.unit)),
-                html.Span(metric.unit, className="tile-unit"),
+                html.Span(shown, className=value_class(shown, metric.unit_in(lang))),
+                html.Span(metric.unit_in(lang), className="tile-unit"),
             ],
             className="tile-main",
         ),
