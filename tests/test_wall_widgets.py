@@ -163,8 +163,20 @@ def test_every_wall_chart_uses_only_trace_types_of_the_served_plotly_bundle(area
 
 def test_bars_say_no_data_rather_than_zero():
     figure = charts.district_bars(["A", "B"], [12.5, None], ["ok", "no_data"], "vi", digits=1)
-    assert figure["data"][1]["text"] == ["12,5", "chưa có dữ liệu"]
+    assert figure["data"][1]["text"] == ["● 12,5", "chưa có dữ liệu"]
     assert figure["data"][0]["marker"]["color"] == [STATUS_COLOURS["ok"], STATUS_COLOURS["no_data"]]
+
+
+def test_share_bars_start_near_their_values_and_say_each_status_by_shape():
+    # 89.7 % and 100 % must not look alike: the axis starts near the lowest value.
+    figure = charts.district_bars(["A", "B", "C"], [89.7, 100.0, 96.0], ["alarm", "ok", "warn"],
+                                  "vi", digits=1, suffix=" %", upper=100)  # fmt: skip
+    low, high = figure["layout"]["xaxis"]["range"]
+    assert 80 <= low <= 85 < 100 < high
+    assert [text.split()[0] for text in figure["data"][1]["text"]] == ["■", "●", "▲"]
+    assert figure["layout"]["yaxis"]["dtick"] == 1  # every district named
+    # A count keeps its zero.
+    assert charts.district_bars(["A"], [40.0], ["ok"], "vi")["layout"]["xaxis"]["range"][0] == 0
 
 
 def test_figure_patch_carries_the_data_of_every_trace():

@@ -67,6 +67,9 @@ def _legend() -> dict:
             "font": {"size": TEXT_PX}, "traceorder": "normal"}  # fmt: skip
 
 
+SHAPES = {"ok": "●", "warn": "▲", "alarm": "■", "stale": "◌", "neutral": "◆"}
+
+
 def district_bars(
     names: Sequence[str],
     values: Sequence[float | None],
@@ -84,13 +87,18 @@ def district_bars(
     Missing values draw no bar and say so.
     """
     shown = [v if v is not None else 0 for v in values]
+    # The status's shape beside each value, as the marks draw it: not colour alone.
     texts = [
-        f"{number(v, lang, digits)}{suffix}" if v is not None else t("status_no_data", lang)
-        for v in values
-    ]
+        f"{SHAPES.get(s, '')} {number(v, lang, digits)}{suffix}".strip()
+        if v is not None else t("status_no_data", lang)
+        for v, s in zip(values, statuses, strict=True)
+    ]  # fmt: skip
     peak = max([*shown, *[m for m in markers or [] if m is not None], 1])
+    # A share (``upper``: 100 %) starts near its lowest value, so 89.7 % and 100 % differ.
+    present = [v for v in values if v is not None]
+    floor = 0.0 if upper is None or not present else max(0.0, (min(present) - 5) // 5 * 5)
     # Bars use the left three quarters; the value column the rest, clear of any mark.
-    right = (upper if upper is not None else peak) * 1.3
+    right = floor + ((upper if upper is not None else peak) - floor) * 1.3
     traces = [
         {
             "type": "bar",
@@ -128,8 +136,9 @@ def district_bars(
     return {
         "data": traces,
         "layout": wall_layout(
-            xaxis=_axis(range=[0, right], showticklabels=False, showgrid=False),
-            yaxis=_axis(autorange="reversed", showgrid=False),
+            xaxis=_axis(range=[floor, right], showticklabels=False, showgrid=False),
+            # Every district named: plotly would skip names when the plot is short.
+            yaxis=_axis(autorange="reversed", showgrid=False, dtick=1),
             bargap=0.3,
             margin={"l": 8, "r": 8, "t": 4, "b": 4},
         ),
@@ -159,7 +168,8 @@ def stacked_bars(
         "layout": wall_layout(
             barmode="stack",
             xaxis=_axis(range=[0, right], showticklabels=False, showgrid=False),
-            yaxis=_axis(autorange="reversed", showgrid=False),
+            # Every district named: plotly would skip names when the plot is short.
+            yaxis=_axis(autorange="reversed", showgrid=False, dtick=1),
             bargap=0.3, showlegend=True, legend=_legend(),
             margin={"l": 8, "r": 8, "t": 44, "b": 4},
         ),
