@@ -12,6 +12,7 @@ from html import escape
 from ioc.i18n import t
 
 STYLESHEET = "/assets/auth/auth.css"
+MARKS = "/assets/marks.css"  # the one mark's shapes (widgets/mark.py), as on every page
 
 
 def page(lang: str, title: str, body: str, *, wide: bool = False, top: str = "") -> str:
@@ -22,7 +23,8 @@ def page(lang: str, title: str, body: str, *, wide: bool = False, top: str = "")
         f'<!DOCTYPE html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · {escape(t('app_title', lang))}</title>"
-        f'<link rel="stylesheet" href="{STYLESHEET}"></head>'
+        f'<link rel="stylesheet" href="{STYLESHEET}">'
+        f'<link rel="stylesheet" href="{MARKS}"></head>'
         f'<body><main class="notice{size}"><div class="notice__top"><p class="notice__brand">'
         f"{escape(t('app_title', lang))}</p>{top}</div><h1>{escape(title)}</h1>{body}</main>"
         "</body></html>"

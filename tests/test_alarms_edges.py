@@ -11,7 +11,7 @@ from ioc.alarms.start import evaluator_for, load_rules_checked
 from ioc.config import DEFAULT_KPIS_FILE
 from ioc.services.kpis import load_kpis
 from ioc.store import alarms as rows
-from tests.test_alarms_api import _raise, app  # noqa: F401 - the app fixture
+from tests.test_alarms_api import _raise, _signed_in, app  # noqa: F401 - the app fixture
 
 
 def test_odd_ids_and_bodies_get_clear_answers_never_a_server_error(app):  # noqa: F811
@@ -60,3 +60,14 @@ def test_a_transition_committed_late_is_handed_on_not_skipped(app, areas):  # no
         assert outbox.handed == []
         evaluator._hand_on(now + SETTLE + timedelta(seconds=1))
     assert outbox.handed == ids and len(ids) == 2 and first != second
+
+
+def test_the_alarms_page_draws_severities_with_the_one_mark(app):  # noqa: F811
+    services = app.server.extensions["ioc_services"]
+    _raise(services.engine)  # a "high" alarm
+    client = _signed_in(app, "operator")
+    page = client.get("/alarms?lang=en").get_data(as_text=True)
+    # The mark component's markup and stylesheet, as on the wall and the district page:
+    # high ranks with warn, a triangle, and says its word.
+    assert 'href="/assets/marks.css"' in page
+    assert 'class="mark mark--warn"' in page and "▲" not in page

@@ -9,9 +9,9 @@ from html import escape
 from ioc.i18n import t
 from ioc.i18n.format import local_stamp
 from ioc.model.alarm import KINDS, NOTE_MAX, SEVERITIES, SHELVE_MINUTES, Alarm, FloodState
+from widgets.district_alarms import SEVERITY_STATUS
+from widgets.mark import mark_html
 
-# Shape and word, never colour alone: the severity reads on a grey print-out too.
-SEVERITY_MARK = {"critical": "▲▲", "high": "▲", "low": "△"}
 PageStyle = (
     "<style>.sev{font-weight:700;white-space:nowrap}.sev--critical{color:#a4161a}"
     ".sev--high{color:#b25000}.sev--low{color:#5c5f66}.unacked{font-weight:700}"
@@ -28,11 +28,10 @@ def _when(value: object) -> str:
 
 
 def severity(alarm_severity: str, lang: str) -> str:
-    """The severity as a mark and a word."""
-    word = escape(t(f"alarm_sev_{alarm_severity}", lang))
-    mark = SEVERITY_MARK.get(alarm_severity, "")
-    return (f'<span class="sev sev--{escape(alarm_severity)}"><span aria-hidden="true">'
-            f"{mark}</span> {word}</span>")  # fmt: skip
+    """The severity as the one mark (shape and word, as on the wall and the district page)."""
+    status = SEVERITY_STATUS.get(alarm_severity, "no_data")
+    word = t(f"alarm_sev_{alarm_severity}", lang)
+    return f'<span class="sev">{mark_html(status, lang, text=word)}</span>'  # escaped there
 
 
 def _options(name: str, label: str, values: Iterable[tuple[str, str]], chosen: str) -> str:
