@@ -57,6 +57,7 @@ def _red_for_wifi(engine):
         ({"traffic": "ok", "wifi": "no_data", "services": "no_data"}, "traffic"),
         ({"traffic": "no_data", "wifi": "ok", "services": "stale"}, "services"),
         ({"traffic": "no_data", "wifi": "no_data", "services": "no_data"}, "traffic"),
+        ({"traffic": "neutral", "wifi": "ok", "services": "no_data"}, "wifi"),  # a target only
     ],
 )
 def test_the_tab_to_open_is_the_one_that_needs_a_look(statuses, opens):

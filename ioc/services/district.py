@@ -150,12 +150,16 @@ def tab_statuses(kpis: tuple[HeaderKpi, ...]) -> dict[str, Status]:
 
 # Which tab a page opens on: the one that needs a look most; a tab with no data at
 # all is the last choice (nothing to explain there), the page's order breaks ties.
-OPEN_FIRST: dict[str, int] = {"alarm": 4, "warn": 3, "stale": 2, "ok": 1, "no_data": 0}
+OPEN_FIRST: dict[str, int] = {
+    "alarm": 5, "warn": 4, "stale": 3, "ok": 2, "neutral": 1, "no_data": 0
+}  # fmt: skip
 
 
 def worst_tab(by_tab: dict[str, Status]) -> str:
     """The tab to open when the URL names none: the worst status, then the page's order."""
-    return max(TABS, key=lambda tab: (OPEN_FIRST[by_tab.get(tab, "no_data")], -TABS.index(tab)))
+    return max(
+        TABS, key=lambda tab: (OPEN_FIRST.get(by_tab.get(tab, "no_data"), 0), -TABS.index(tab))
+    )
 
 
 def header_kpis(snap: WallSnapshot, slug: str) -> Iterator[HeaderKpi]:
