@@ -1,8 +1,8 @@
 """The production layout, end to end, on the machine's PostgreSQL, Mosquitto and Redis.
 
 Separate processes, as deploy/systemd starts them: gunicorn with 4 workers, two
-ingestors in one shared-subscription group, the database metric evaluator and the
-briefing schedule. 20,000 QoS 1 readings are published at a steady pace; one
+ingestors in one shared-subscription group, the database metric evaluator, the alarm
+evaluator and the briefing schedule. 20,000 QoS 1 readings are published at a steady pace; one
 ingestor is killed with SIGKILL mid-stream and started again, as systemd's
 ``Restart=`` would. The test checks that:
 
@@ -143,6 +143,8 @@ class Layout:
         elif name == "metrics":
             env["PROMETHEUS_MULTIPROC_DIR"] = str(self.prom)
             command = [python, "-m", "ioc.metrics"]
+        elif name == "alarms":
+            command = [python, "-m", "ioc.alarms"]
         else:
             command = [python, "-m", "ioc.briefing", "schedule"]
         with open(self.workdir / f"{name}.log", "a") as log:
@@ -222,7 +224,7 @@ def layout(tmp_path):
         broker, mosquitto = shipped_broker(tmp_path / "broker")
         made = Layout(tmp_path, database, uuid.uuid4().hex[:8], broker)
         try:
-            for name in ("web", "a", "b", "metrics", "schedule"):
+            for name in ("web", "a", "b", "metrics", "alarms", "schedule"):
                 made.start(name)
             yield made, engine
         finally:
@@ -340,6 +342,8 @@ def test_the_production_layout_stores_every_reading_once_through_a_kill(layout):
         )
 
     assert wait_until(b_shown_gone, timeout=40, every=1)
-    for name in ("web", "metrics", "schedule", "a"):
+    # The alarm evaluator ran beside them, and the web app reads what it keeps.
+    assert isinstance(get_json(f"{web}/api/v1/alarms?state=all"), list)
+    for name in ("web", "metrics", "alarms", "schedule", "a"):
         assert made.procs[name].poll() is None, made.log(name)[-2000:]
         assert "Traceback" not in made.log(name), made.log(name)[-3000:]
