@@ -1,9 +1,9 @@
-"""The production layout, end to end, on the machine's PostgreSQL, Mosquitto and Redis.
+"""The production layout, end to end, on the machine's PostgreSQL and Redis.
 
 Separate processes, as deploy/systemd starts them: gunicorn with 4 workers, two
 ingestors in one shared-subscription group, the database metric evaluator, the alarm
-evaluator and the briefing schedule. 20,000 QoS 1 readings are published at a steady pace; one
-ingestor is killed with SIGKILL mid-stream and started again, as systemd's
+evaluator and the briefing schedule. 20,000 QoS 1 readings are published at a steady
+pace; one ingestor is killed with SIGKILL mid-stream and started again, as systemd's
 ``Restart=`` would. The test checks that:
 
 - every reading is stored exactly once, and both ingestors took a share;
