@@ -11,14 +11,19 @@ import dash
 from dash import dcc, html
 
 from ioc.i18n import normalise_lang, t
+from ioc.scope import Scope, scoped_layout
 from ioc.services.container import get_services
 from widgets.nav import place_href
 
 dash.register_page(__name__, path="/404", title="IOC Cần Thơ")
 
 
-def layout(lang: str | None = None, **_query: object) -> html.Div:
-    """The 404 page: what happened, and links to the live status page and the wall."""
+@scoped_layout
+def layout(_scope: Scope, lang: str | None = None, **_query: object) -> html.Div:
+    """The 404 page: what happened, and links to the live status page and the wall.
+
+    Through the one access check like every page (it shows no data, but a wall screen's
+    token gets the screen-only notice here too)."""
     lang = normalise_lang(lang, get_services().settings.lang)
     return html.Div(
         [
