@@ -76,11 +76,15 @@ def test_stale_feed_is_grey_with_its_age(lang, stale_text, age):
 
 
 @pytest.mark.parametrize(
-    ("online", "css", "mark"), [(True, "ok", "●"), (False, "offline", "✕"), (None, "unknown", "?")]
-)
-def test_presence_has_a_shape_not_only_a_colour(online, css, mark):
+    ("online", "css", "shape", "word"),
+    [(True, "ok", "ok", "trực tuyến"), (False, "offline", "offline", "mất kết nối"),
+     (None, "unknown", "no_data", "chưa rõ")],
+)  # fmt: skip
+def test_presence_has_a_shape_not_only_a_colour(online, css, shape, word):
+    # The one mark (widgets/mark.py): its shape (circle, cross, dash) and its word.
     found = cells(status_table([district(online, feed(), feed(), feed())], lang="vi", now=NOW))
-    assert any(cls == f"presence {css}" and mark in text for cls, text in found)
+    assert any(cls == f"presence {css}" for cls, _text in found)
+    assert any(cls == f"mark mark--{shape}" and word in text.lower() for cls, text in found)
 
 
 @pytest.mark.parametrize(
