@@ -54,6 +54,7 @@ ENDPOINTS: dict[str, str] = {
     "_dash_assets.static": PUBLIC,
     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>": PUBLIC,
     "/_favicon.ico": PUBLIC,
+    "favicon": PUBLIC,
     "/_dash-layout": SHELL,
     "/_dash-dependencies": SHELL,
     "/_reload-hash": SHELL,

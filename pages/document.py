@@ -9,6 +9,7 @@ answered 404 (Dash would say 200 and show its 404 page).
 
 from __future__ import annotations
 
+import pkgutil
 import re
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,17 @@ def install(app: dash.Dash, default_lang: str) -> None:
 
     app.interpolate_index = interpolate_index  # type: ignore[method-assign]
     app.server.after_request(unknown_page_status(page_paths))
+    app.server.add_url_rule("/favicon.ico", "favicon", favicon)
+
+
+def favicon() -> flask.Response:
+    """The icon browsers ask for at /favicon.ico on the server-written pages (briefings,
+    sign-in), which name none: Dash's own, as on its pages (/_favicon.ico). Without it
+    each such page logged a 404 in the browser's console."""
+    icon = pkgutil.get_data("dash", "favicon.ico") or b""
+    response = flask.Response(icon, mimetype="image/x-icon")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def page_paths() -> list[re.Pattern[str]]:

@@ -79,6 +79,7 @@ ROUTES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "_dash_assets.static": ("GET", "/assets/auth/auth.css", EVERYONE),
     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>": ("GET", "", ()),
     "/_favicon.ico": ("GET", "/_favicon.ico", EVERYONE),
+    "favicon": ("GET", "/favicon.ico", EVERYONE),
 }
 WALL_SHELL = ("GET", "/wall", (*PEOPLE, "wall"))
 
