@@ -111,10 +111,12 @@ def load(engine: Engine, areas, sources: int, days: int, now: datetime) -> dict:
     chosen = choose_sources(areas, sources)
     raw_until = minute_of(now) - timedelta(hours=1, minutes=1)  # bench.history's raw hour after
     next_id, took, began = 1, [], time.perf_counter()
-    today = now.date()
+    today, first_day_rows = now.date(), 0
     for back in range(days - 1, -1, -1):
         day = today - timedelta(days=back)
+        before = next_id
         next_id, seconds = load_day(engine, day, chosen, next_id, raw_until)
+        first_day_rows = first_day_rows or next_id - before  # the day pruning drops
         took.append(seconds)
         print(f"  {day}: {next_id - 1:,} raw rows so far, {seconds:.1f} s", file=sys.stderr)
     with engine.begin() as conn:
@@ -123,7 +125,8 @@ def load(engine: Engine, areas, sources: int, days: int, now: datetime) -> dict:
     filled = fill_history(engine, areas, sources=sources, days=days, now=now, raw_hours=1)
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
-    return {"raw_rows": next_id - 1, "raw_s": round(raw_s, 1), "day_s": stats(took),
+    return {"raw_rows": next_id - 1, "first_day_rows": first_day_rows,
+            "raw_s": round(raw_s, 1), "day_s": stats(took),
             "aggregates": filled["rows"], "aggregates_s": filled["seconds"]}  # fmt: skip
 
 
