@@ -33,7 +33,9 @@ class AppProcess:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
-        self.env.update(PYTHONPATH=str(ROOT), IOC_PORT=str(self.port), **settings)
+        # No demo past unless a test asks (tests/test_backfill.py): it is minutes of CPU.
+        self.env.update({"PYTHONPATH": str(ROOT), "IOC_PORT": str(self.port),
+                         "IOC_SIM_BACKFILL_DAYS": "0", **settings})  # fmt: skip
         self.process: subprocess.Popen | None = None
 
     def log(self) -> str:

@@ -308,6 +308,10 @@ def live_app(tmp_path_factory) -> Iterator[RunningApp]:
         IOC_PORT=str(port),
         IOC_EMBEDDED_BROKER_PORT=str(free_port()),
         IOC_DATABASE_URL=database_url,
+        # No 30-day past (tests/test_backfill.py has its own) and no scheduled briefing,
+        # which at 07:30 local time would add a snapshot to the ones a test counts.
+        IOC_SIM_BACKFILL_DAYS="0",
+        IOC_BRIEFING_TIMES="",
     )
     log = open(workdir / "app.log", "w")  # noqa: SIM115 - closed in finally
     process = subprocess.Popen(

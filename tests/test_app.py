@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def clean_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
-    env.update(PYTHONPATH=str(ROOT), **extra)
+    env.update({"PYTHONPATH": str(ROOT), "IOC_SIM_BACKFILL_DAYS": "0", **extra})  # no past
     return env
 
 

@@ -124,6 +124,7 @@ def test_all_in_one_logs_the_password_its_clients_use_and_refuses_others(tmp_pat
         IOC_DATABASE_URL=f"sqlite:///{tmp_path / 'ioc.db'}",
         IOC_METRICS_FILE="",
         IOC_BRIEFING_TIMES="",
+        IOC_SIM_BACKFILL_DAYS="0",
     )
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py")], env=env, cwd=tmp_path,
