@@ -110,8 +110,12 @@ def line_chart(
             "automargin": True,
             "title": {"text": t(first, lang)},
         }
+        # Round ticks, chosen here rather than left to plotly (30.8/20.5/10.3 before).
+        key2 = next(k for k, _l, _c, axis in lines if axis == "y2")
+        top = max([v for row in rows if (v := row.get(key2)) is not None] or [0])
+        step = 5 if top <= 25 else 10 if top <= 60 else 20
         extra["yaxis2"] = {"domain": [0, 0.44], "gridcolor": LIGHT_GRID, "zeroline": False,
-                           "rangemode": "tozero", "automargin": True,
+                           "rangemode": "tozero", "automargin": True, "dtick": step,
                            "title": {"text": t(second, lang)}}  # fmt: skip
         height = 420
     if limits is not None:
