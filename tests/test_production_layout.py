@@ -64,7 +64,7 @@ from tests.test_shared_snapshot import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-MESSAGES, RATE, KILL_AT, DOWN_S = 20_000, 300, 6_000, 3.0
+MESSAGES, RATE, KILL_AT, DOWN_S = 20_000, 500, 6_000, 3.0
 SOURCES = 200
 
 pytestmark = [
