@@ -107,6 +107,8 @@ def test_status_follows_thresholds_and_the_worst_makes_the_district(engine, wall
     assert (first.district, first.key, first.status) == ("ninh-kieu", "traffic_speed", "alarm")
     assert first.value == pytest.approx(12.0)
     assert [a.district for a in snap.alarms] == ["ninh-kieu", "cai-rang"]
+    # Each KPI carries the (warn, alarm) it was judged by, for the charts' limit lines.
+    assert snap.district("ninh-kieu").kpis["traffic_speed"].limits == (25, 15)
 
 
 def test_a_stale_feed_is_grey_whatever_its_value(engine, wall):

@@ -177,6 +177,12 @@ def test_share_bars_start_near_their_values_and_say_each_status_by_shape():
     assert figure["layout"]["yaxis"]["dtick"] == 1  # every district named
     # A count keeps its zero.
     assert charts.district_bars(["A"], [40.0], ["ok"], "vi")["layout"]["xaxis"]["range"][0] == 0
+    # The warn and alarm limits of kpis.toml, as dashed lines in their colours.
+    ruled = charts.district_bars(["A"], [97.0], ["warn"], "vi", digits=1, suffix=" %",
+                                 upper=100, limits=(98.0, 95.0))  # fmt: skip
+    lines = {(s["x0"], s["line"]["color"]) for s in ruled["layout"]["shapes"]}
+    assert lines == {(98.0, STATUS_COLOURS["warn"]), (95.0, STATUS_COLOURS["alarm"])}
+    assert ruled["layout"]["xaxis"]["range"][0] <= 90  # both limits in view
 
 
 def test_figure_patch_carries_the_data_of_every_trace():

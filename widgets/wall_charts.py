@@ -16,6 +16,7 @@ from dash import Patch, html
 from ioc.clock import LOCAL_TZ
 from ioc.i18n import t
 from ioc.i18n.format import age_text, local_time, number
+from ioc.model.wall import AreaState
 from widgets.mark import mark
 from widgets.theme import FONT, GRID, INK, MUTED, STATUS_COLOURS, chart_layout
 
@@ -70,6 +71,11 @@ def _legend() -> dict:
 SHAPES = {"ok": "●", "warn": "▲", "alarm": "■", "stale": "◌", "neutral": "◆"}
 
 
+def kpi_limits(areas: Sequence[AreaState], key: str) -> tuple[float | None, float | None]:
+    """A KPI's (warn, alarm) as the districts' tiles were judged by (kpis.toml)."""
+    return next((a.kpis[key].limits for a in areas if key in a.kpis), (None, None))
+
+
 def district_bars(
     names: Sequence[str],
     values: Sequence[float | None],
@@ -80,8 +86,11 @@ def district_bars(
     suffix: str = "",
     markers: Sequence[float | None] | None = None,
     upper: float | None = None,
+    limits: tuple[float | None, float | None] = (None, None),
 ) -> dict:
     """Horizontal bars, one per district, coloured by status; values in a column at the right.
+
+    ``limits`` (warn, alarm) are drawn as dashed lines across the bars.
 
     ``markers`` (e.g. the usual level at this hour) are drawn as white diamonds.
     Missing values draw no bar and say so.
@@ -95,8 +104,13 @@ def district_bars(
     ]  # fmt: skip
     peak = max([*shown, *[m for m in markers or [] if m is not None], 1])
     # A share (``upper``: 100 %) starts near its lowest value, so 89.7 % and 100 % differ.
-    present = [v for v in values if v is not None]
+    present = [v for v in values if v is not None] + [v for v in limits if v is not None]
     floor = 0.0 if upper is None or not present else max(0.0, (min(present) - 5) // 5 * 5)
+    lines = [
+        {"type": "line", "xref": "x", "yref": "paper", "x0": v, "x1": v, "y0": 0, "y1": 1,
+         "line": {"color": STATUS_COLOURS[s], "width": 3, "dash": "dash"}}
+        for v, s in zip(limits, ("warn", "alarm"), strict=True) if v is not None
+    ]  # fmt: skip
     # Bars use the left three quarters; the value column the rest, clear of any mark.
     right = floor + ((upper if upper is not None else peak) - floor) * 1.3
     traces = [
@@ -137,6 +151,7 @@ def district_bars(
         "data": traces,
         "layout": wall_layout(
             xaxis=_axis(range=[floor, right], showticklabels=False, showgrid=False),
+            shapes=lines,
             # Every district named: plotly would skip names when the plot is short.
             yaxis=_axis(autorange="reversed", showgrid=False, dtick=1),
             bargap=0.3,

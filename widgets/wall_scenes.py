@@ -283,10 +283,10 @@ def _wifi_figures(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> di
     uptime, statuses = _kpi_values(snap, "wifi_uptime")
     return {
         "wall-wifi-uptime": charts.district_bars(
-            names, uptime, statuses, lang, digits=1, suffix=" %", upper=100
-        ),
+            names, uptime, statuses, lang, digits=1, suffix=" %", upper=100,
+            limits=charts.kpi_limits(snap.districts, "wifi_uptime")),
         "wall-wifi-hours": charts.down_hours(snap.wifi_down_hours, lang),
-    }
+    }  # fmt: skip
 
 
 def _backlog_figures(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) -> dict:
@@ -311,8 +311,8 @@ def _backlog_figures(snap: WallSnapshot, catalogue: AreaCatalogue, lang: str) ->
             (t("resolved", lang), resolved, RESOLVED), lang,
         ),
         "wall-backlog-on-time": charts.district_bars(
-            names, on_time, statuses, lang, digits=1, suffix=" %", upper=100
-        ),
+            names, on_time, statuses, lang, digits=1, suffix=" %", upper=100,
+            limits=charts.kpi_limits(snap.districts, "backlog_on_time")),
     }  # fmt: skip
 
 

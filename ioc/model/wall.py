@@ -30,6 +30,7 @@ class Kpi:
     trend: tuple[float | None, ...] = ()
     total: float | None = None  # the whole a count is part of (access points up / total)
     share: float | None = None  # the percentage the thresholds judge, when not the value
+    limits: tuple[float | None, float | None] = (None, None)  # (warn, alarm) from kpis.toml
 
 
 @dataclass(frozen=True)

@@ -214,7 +214,9 @@ class WallService:
         status = self.kpis.status(key, judged, stale=stale)
         if status == "no_data" and value is not None:
             status = "ok"  # e.g. nothing resolved yet today: no share to judge, nothing wrong
-        return Kpi(key, value, status, as_of, tuple(trend), total, share)
+        found = self.kpis.thresholds.get(key)
+        limits = (found.warn, found.alarm) if found else (None, None)
+        return Kpi(key, value, status, as_of, tuple(trend), total, share, limits)
 
     def _traffic(self, sums: Sums, trends: FeedTrends, kpis: dict[str, Kpi]) -> None:
         if not sums.traffic_n:
