@@ -190,14 +190,21 @@ def _slug_of(*values) -> object:
 )
 def refresh_header(_scope: Scope, _n, state):
     """Refresh the header KPIs and the IOC's state in place."""
+    found = _district_of(state)
+    if found is None:
+        return dash.no_update
+    services, slug, lang = found
+    return kpi_cards(services.district.header(slug, datetime.now(UTC)), lang)
+
+
+def _district_of(state: object) -> tuple[Services, str, str] | None:
+    """The services, district and language a page's stored state names (None: no district)."""
     services = get_services()
     state = state if isinstance(state, dict) else {}
     slug = state.get("slug")
-    lang = normalise_lang(state.get("lang"), services.settings.lang)
-    if slug not in services.areas:
-        return dash.no_update
-    report = services.district.header(slug, datetime.now(UTC))
-    return kpi_cards(report, lang)
+    if not isinstance(slug, str) or slug not in services.areas:
+        return None
+    return services, slug, normalise_lang(state.get("lang"), services.settings.lang)
 
 
 @scoped_callback(
@@ -227,10 +234,8 @@ def apply_custom_range(_scope: Scope, clicks, start, end, state):
 )
 def refresh_alarms(_scope: Scope, _n, state):
     """Refresh the district's active alarms in place, with the header."""
-    services = get_services()
-    state = state if isinstance(state, dict) else {}
-    slug = state.get("slug")
-    lang = normalise_lang(state.get("lang"), services.settings.lang)
-    if slug not in services.areas:
+    found = _district_of(state)
+    if found is None:
         return dash.no_update
+    services, slug, lang = found
     return active_alarms(services.alarms.active_alarms(district=slug), lang, datetime.now(UTC))
