@@ -1,11 +1,13 @@
 """``/alarms``: the operators' page. Open and recent alarms with filters; one alarm with its
 history; acknowledge with a note, shelve for a time with a reason.
 
-Server-written, no script (like /admin and /briefing): plain links and forms are
-keyboard-usable as they are, and work on any browser of a closed network. The list
-refreshes itself every 15 s; an alarm's own page, where the forms are, does not, so
-nobody loses a note half typed. The forms carry the app's form token and pass its
-cross-site check (pages/briefing/guard.py); acting needs ``Can.ACKNOWLEDGE``.
+Server-written (like /admin and /briefing): plain links and forms are keyboard-usable
+as they are, and work on any browser of a closed network. The list refreshes itself
+every 15 s through a small script (assets/auth/alarms.js) that waits while a filter has
+focus and can be turned off (``?refresh=0``); an alarm's own page, where the forms are,
+does not refresh, so nobody loses a note half typed. The forms carry the app's form
+token and pass its cross-site check (pages/briefing/guard.py); acting needs
+``Can.ACKNOWLEDGE``.
 """
 
 from __future__ import annotations
