@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
@@ -203,11 +203,15 @@ def take_lease(conn: Connection, name: str, holder: str, now: datetime, until: d
 
 
 def release_lease(conn: Connection, name: str, holder: str, now: datetime) -> None:
-    """Give the lease up at once (a clean stop), so another evaluator needs not wait."""
+    """Give the lease up at once (a clean stop), so another evaluator needs not wait.
+
+    It expires at the epoch, not ``now``: free to whichever clock the next one reads
+    (an evaluator whose clock is behind this one's would otherwise wait for it)."""
+    del now  # kept for the callers' shape; a released lease is free at any time
     conn.execute(
         update(alarm_lease)
         .where(alarm_lease.c.name == name, alarm_lease.c.holder == holder)
-        .values(expires_at=now)
+        .values(expires_at=datetime(1970, 1, 1, tzinfo=UTC))
     )
 
 
