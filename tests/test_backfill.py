@@ -23,6 +23,7 @@ from ioc.services.live import LiveService
 from ioc.services.metrics import MetricsService
 from ioc.services.wall import WallService
 from ioc.store import queries
+from ioc.store.engine import make_engine, migrate
 from tests.app_process import AppProcess
 from tests.conftest import make_settings, wait_until
 
@@ -45,13 +46,18 @@ def test_the_plan_covers_thirty_days_and_never_reaches_the_live_minute():
     assert wifi_every_for(3, 60) == timedelta(minutes=3)
 
 
-@pytest.fixture
-def history(engine, areas):
-    """Thirty days of a smaller city (a tenth of the sources) in a real store."""
+@pytest.fixture(scope="module")
+def history(tmp_path_factory, areas):
+    """Thirty days of a smaller city (a tenth of the sources) in a real SQLite store,
+    written once for the tests that only read it (the store functions it writes with
+    run on PostgreSQL too, in tests/test_store.py)."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('history') / 'ioc.db'}")
+    migrate(engine)
     assert is_empty(engine)
     written = backfill(engine, areas, until=UNTIL, days=30, scale=0.1, seed=17)
     assert written > 0 and not is_empty(engine)
-    return engine
+    yield engine
+    engine.dispose()
 
 
 def _services(engine, areas):
