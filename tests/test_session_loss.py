@@ -12,11 +12,24 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from ioc.services.ops import OpsService
+from ioc.store.engine import make_engine, migrate
 from tests.conftest import running_ingestor, wait_until
 
 CLIENT = "test-ingest-session-loss"
 WARNING = "kept no session"
+
+
+@pytest.fixture
+def engine(tmp_path):
+    """SQLite only: what these tests hold is the MQTT session and its counts; the
+    heartbeat's SQL runs on PostgreSQL too, in tests/test_ingest.py and test_store.py."""
+    made = make_engine(f"sqlite:///{tmp_path / 'ioc.db'}")
+    migrate(made)
+    yield made
+    made.dispose()
 
 
 def mqtt_health(engine) -> dict:
