@@ -102,15 +102,24 @@ def api_get(raw_id: str) -> flask.Response:
     return flask.jsonify(found.as_json(with_transitions=True))
 
 
-@alarms_api.post("/api/v1/alarms/<raw_id>/ack")
-def api_ack(raw_id: str) -> flask.Response:
-    """Acknowledge, with an optional note (JSON ``{"note"}``)."""
+def _action(raw_id: str) -> tuple[dict[str, Any], Alarm] | flask.Response:
+    """An operator's POST: its checked JSON body and the alarm it names, or the refusal."""
     body = _body()
     if isinstance(body, flask.Response):
         return body
     found = visible_alarm(raw_id)
     if found is None:
         return _error(404, "no such alarm", id=raw_id[:20])
+    return body, found
+
+
+@alarms_api.post("/api/v1/alarms/<raw_id>/ack")
+def api_ack(raw_id: str) -> flask.Response:
+    """Acknowledge, with an optional note (JSON ``{"note"}``)."""
+    asked = _action(raw_id)
+    if isinstance(asked, flask.Response):
+        return asked
+    body, found = asked
     try:
         alarm, changed = get_services().alarms.acknowledge(
             found.id, actor=actor(), note=body.get("note"), now=datetime.now(UTC)
@@ -125,12 +134,10 @@ def api_ack(raw_id: str) -> flask.Response:
 @alarms_api.post("/api/v1/alarms/<raw_id>/shelve")
 def api_shelve(raw_id: str) -> flask.Response:
     """Shelve for ``minutes`` (5 to 10080) with a ``reason`` (JSON)."""
-    body = _body()
-    if isinstance(body, flask.Response):
-        return body
-    found = visible_alarm(raw_id)
-    if found is None:
-        return _error(404, "no such alarm", id=raw_id[:20])
+    asked = _action(raw_id)
+    if isinstance(asked, flask.Response):
+        return asked
+    body, found = asked
     try:
         alarm = get_services().alarms.shelve(
             found.id, actor=actor(), minutes=body.get("minutes"),
